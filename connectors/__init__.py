@@ -1,0 +1,45 @@
+"""Connectors: an account's changes since its cursor, as plain activity records.
+
+Nothing here imports the database, the matcher or the web view.
+"""
+
+from connectors.base import ProgressCallback, Reader
+from connectors.errors import (
+    ConnectorError,
+    CursorExpired,
+    MalformedData,
+    NeedsReauthorization,
+    RateLimited,
+    RemoteGone,
+    SourceUnavailable,
+    TransientError,
+)
+from connectors.records import (
+    Activity,
+    ActivityKind,
+    Flag,
+    Item,
+    Participant,
+    ParticipantRole,
+    Quarantined,
+)
+
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "ConnectorError",
+    "CursorExpired",
+    "Flag",
+    "Item",
+    "MalformedData",
+    "NeedsReauthorization",
+    "Participant",
+    "ParticipantRole",
+    "ProgressCallback",
+    "Quarantined",
+    "RateLimited",
+    "Reader",
+    "RemoteGone",
+    "SourceUnavailable",
+    "TransientError",
+]

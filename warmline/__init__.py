@@ -1,0 +1,1 @@
+"""Warmline's application core: settings, models, the sync pipeline, the CLI."""

@@ -1,0 +1,104 @@
+"""Accounts: the mailboxes, calendars and exported files Warmline reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warmline.models import (
+    Account,
+    AccountStatus,
+    QuarantinedItem,
+    StaffMember,
+    Workspace,
+)
+from warmline.readers import FILE_PROVIDERS
+
+
+class AccountError(ValueError):
+    """An account cannot be added as requested."""
+
+
+def add_file_account(
+    session: Session,
+    workspace: Workspace,
+    staff: StaffMember,
+    provider: str,
+    path: Path,
+    timezone: str | None = None,
+) -> tuple[Account, bool]:
+    """Register an exported file or folder for a staff member.
+
+    Returns the account and whether it was created; adding the same path
+    again returns the existing account unchanged.
+    """
+    if provider not in FILE_PROVIDERS:
+        raise AccountError(
+            f"provider {provider!r} is not a file import; use one of "
+            f"{', '.join(FILE_PROVIDERS)}"
+        )
+    location = path.expanduser().resolve()
+    _check_path(provider, location)
+    account = session.scalar(
+        select(Account).where(
+            Account.workspace_id == workspace.id,
+            Account.provider == provider,
+            Account.location == str(location),
+        )
+    )
+    if account is not None:
+        if account.staff_member_id != staff.id:
+            raise AccountError(
+                f"{location} is already registered for staff member "
+                f"{account.staff_member.email}; remove that account first"
+            )
+        return account, False
+    account = Account(
+        workspace_id=workspace.id,
+        staff_member_id=staff.id,
+        provider=provider,
+        location=str(location),
+        options={"timezone": timezone} if timezone else {},
+        status=AccountStatus.ACTIVE,
+    )
+    session.add(account)
+    session.flush()
+    return account, True
+
+
+def _check_path(provider: str, location: Path) -> None:
+    if provider == "eml":
+        if not location.is_dir():
+            raise AccountError(
+                f"{location} is not a folder; eml reads a folder of .eml files"
+            )
+        return
+    if not location.is_file():
+        raise AccountError(
+            f"{location} is not a file; {provider} reads one exported file"
+        )
+
+
+def list_accounts(session: Session, workspace: Workspace) -> list[Account]:
+    return list(
+        session.scalars(
+            select(Account)
+            .where(Account.workspace_id == workspace.id)
+            .order_by(Account.id)
+        )
+    )
+
+
+def quarantined_items(
+    session: Session, account_ids: list[int]
+) -> list[QuarantinedItem]:
+    """Return the items these accounts could not read, oldest first."""
+    return list(
+        session.scalars(
+            select(QuarantinedItem)
+            .where(QuarantinedItem.account_id.in_(account_ids))
+            .order_by(QuarantinedItem.account_id, QuarantinedItem.id)
+        )
+    )

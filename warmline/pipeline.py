@@ -1,0 +1,355 @@
+"""The sync pipeline: account -> connector -> matcher -> database.
+
+Unit of sync: one account.  A run reads the account's changes since its
+cursor in batches of `batch_size` items.  Each batch is written in one
+transaction, and the cursor moves to the batch's last position in that same
+transaction, so a crash loses at most the batch in flight and the next run
+reads it again; upserts make the repeat harmless.  When a connector lists an
+account's whole content (an .ics file), sightings not listed this time are
+removed once the listing is complete, and activities no account still holds
+are deleted with their touchpoints.
+
+States of an account: active -> (needs_reauth | error) -> active again when a
+person fixes it.  A connector's SourceUnavailable or NeedsReauthorization
+stops that account only; the other accounts go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+
+import structlog
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors import (
+    ConnectorError,
+    NeedsReauthorization,
+    ProgressCallback,
+    Quarantined,
+    Reader,
+)
+from connectors.records import Activity as ActivityRecord
+from connectors.records import ActivityKind, Flag, ParticipantRole
+from matcher import SourceIndex, match_activity
+from matcher.records import Link, MatchSettings
+from warmline import store
+from warmline.models import (
+    Account,
+    AccountActivity,
+    AccountStatus,
+    Activity,
+    Workspace,
+    utcnow,
+)
+from warmline.readers import open_reader
+from warmline.screening import SubjectMode, screen_subject
+from warmline.sources import source_records
+from warmline.workspaces import staff_addresses, workspace_settings
+
+log = structlog.get_logger(__name__)
+
+ProgressFactory = Callable[[int], ProgressCallback | None]
+"""Makes the progress callback of one account's sync, given its id."""
+
+
+@dataclasses.dataclass
+class SyncReport:
+    """What one account's sync did, for the command line and the logs."""
+
+    account_id: int
+    location: str
+    fetched: int = 0
+    stored: int = 0
+    touchpoints: int = 0
+    needs_review: int = 0
+    dropped: Counter[str] = dataclasses.field(default_factory=Counter)
+    quarantined: int = 0
+    removed: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class SyncContext:
+    """Per-run facts about the workspace, read once before the first batch."""
+
+    workspace_id: int
+    account_id: int
+    account_staff_id: int
+    staff_by_address: dict[str, int]
+    blocklist: frozenset[str]
+    subject_mode: SubjectMode
+    index: SourceIndex
+    match_settings: MatchSettings
+
+
+def sync_accounts(
+    sessions: sessionmaker[Session],
+    account_ids: Iterable[int],
+    batch_size: int,
+    progress_factory: ProgressFactory | None = None,
+) -> list[SyncReport]:
+    """Sync each account in turn; one account's failure does not stop the rest."""
+    reports = []
+    for account_id in account_ids:
+        progress = progress_factory(account_id) if progress_factory else None
+        reports.append(sync_account(sessions, account_id, batch_size, progress))
+    return reports
+
+
+def sync_account(
+    sessions: sessionmaker[Session],
+    account_id: int,
+    batch_size: int,
+    progress: ProgressCallback | None = None,
+) -> SyncReport:
+    """Read one account's changes since its cursor and store them."""
+    started = time.monotonic()
+    with sessions() as session:
+        account = session.get_one(Account, account_id)
+        report = SyncReport(account_id=account.id, location=account.location)
+        bound = log.bind(account_id=account.id, provider=account.provider)
+        context = _load_context(session, account)
+        cursor = account.cursor
+        reader = open_reader(account)
+    bound.info("sync started")
+    try:
+        seen = _read_batches(
+            sessions, context, reader, cursor, batch_size, progress, report
+        )
+        if reader.full_listing and reader.final_cursor != cursor:
+            report.removed = _remove_unlisted(sessions, context, seen)
+        _finish(sessions, account_id, reader.final_cursor, None)
+    except NeedsReauthorization as error:
+        report.error = str(error)
+        _finish(sessions, account_id, None, str(error), AccountStatus.NEEDS_REAUTH)
+        bound.warning("sync needs reauthorization", error=str(error))
+    except ConnectorError as error:
+        report.error = str(error)
+        _finish(sessions, account_id, None, str(error), AccountStatus.ERROR)
+        bound.error("sync failed", error=str(error))
+    report.seconds = time.monotonic() - started
+    bound.info(
+        "sync finished",
+        fetched=report.fetched,
+        stored=report.stored,
+        touchpoints=report.touchpoints,
+        dropped=sum(report.dropped.values()),
+        quarantined=report.quarantined,
+        seconds=round(report.seconds, 2),
+    )
+    return report
+
+
+def _load_context(session: Session, account: Account) -> SyncContext:
+    workspace = session.get_one(Workspace, account.workspace_id)
+    settings = workspace_settings(session, workspace)
+    by_address = staff_addresses(session, workspace)
+    match_settings = MatchSettings(
+        own_domains=frozenset(settings["own_domains"]),
+        staff_addresses=frozenset(by_address),
+        confirm_threshold=settings["confirm_threshold"],
+        review_threshold=settings["review_threshold"],
+    )
+    return SyncContext(
+        workspace_id=workspace.id,
+        account_id=account.id,
+        account_staff_id=account.staff_member_id,
+        staff_by_address=by_address,
+        blocklist=frozenset(settings["blocklist"]),
+        subject_mode=SubjectMode(settings["subject_mode"]),
+        index=SourceIndex(source_records(session, workspace)),
+        match_settings=match_settings,
+    )
+
+
+def _read_batches(
+    sessions: sessionmaker[Session],
+    context: SyncContext,
+    reader: Reader,
+    cursor: str | None,
+    batch_size: int,
+    progress: ProgressCallback | None,
+    report: SyncReport,
+) -> set[str]:
+    """Write the reader's items batch by batch; return the provider keys seen."""
+    seen: set[str] = set()
+    batch: list[ActivityRecord | Quarantined] = []
+    for item in reader.read(cursor, progress):
+        batch.append(item)
+        seen.add(item.provider_key)
+        if len(batch) >= batch_size:
+            _write_batch(sessions, context, batch, report)
+            batch = []
+    if batch:
+        _write_batch(sessions, context, batch, report)
+    return seen
+
+
+def _write_batch(
+    sessions: sessionmaker[Session],
+    context: SyncContext,
+    batch: Sequence[ActivityRecord | Quarantined],
+    report: SyncReport,
+) -> None:
+    """Store one batch and move the cursor past it, in one transaction."""
+    quarantined = [item for item in batch if isinstance(item, Quarantined)]
+    records = [item for item in batch if isinstance(item, ActivityRecord)]
+    report.fetched += len(batch)
+    report.quarantined += len(quarantined)
+    prepared = []
+    for record in records:
+        if _blocked(record, context):
+            report.dropped["blocklisted"] += 1
+            continue
+        prepared.append(_prepare(record, context))
+    with sessions.begin() as session:
+        _match_batch(session, context, prepared)
+        ids, created = store.upsert_activities(session, context.workspace_id, prepared)
+        store.write_participants(session, prepared, ids)
+        store.record_sightings(session, context.account_id, prepared, ids)
+        store.record_quarantined(session, context.account_id, quarantined)
+        store.write_touchpoints(session, context.workspace_id, prepared, ids)
+        position = _last_position(batch)
+        if position is not None:
+            session.get_one(Account, context.account_id).cursor = position
+    report.stored += len(created)
+    for item in prepared:
+        if item.dropped:
+            report.dropped[item.dropped] += 1
+        report.touchpoints += len(item.links)
+        report.needs_review += sum(link.status == "needs_review" for link in item.links)
+
+
+def _last_position(batch: Sequence[ActivityRecord | Quarantined]) -> str | None:
+    for item in reversed(batch):
+        if item.position is not None:
+            return item.position
+    return None
+
+
+def _blocked(record: ActivityRecord, context: SyncContext) -> bool:
+    if not context.blocklist:
+        return False
+    for participant in record.participants:
+        if participant.address in context.staff_by_address:
+            continue
+        domain = participant.address.rpartition("@")[2]
+        parts = domain.split(".")
+        suffixes = {".".join(parts[i:]) for i in range(len(parts) - 1)}
+        if participant.address in context.blocklist or suffixes & context.blocklist:
+            return True
+    return False
+
+
+def _prepare(record: ActivityRecord, context: SyncContext) -> store.PreparedActivity:
+    staff_id = context.account_staff_id
+    direction = None
+    if record.kind is ActivityKind.EMAIL:
+        senders = record.addresses(ParticipantRole.FROM)
+        staff_senders = [
+            context.staff_by_address[a]
+            for a in senders
+            if a in context.staff_by_address
+        ]
+        outbound = bool(staff_senders) or Flag.SENT in record.flags
+        direction = "outbound" if outbound else "inbound"
+        if staff_senders:
+            staff_id = staff_senders[0]
+    else:
+        organizers = record.addresses(ParticipantRole.ORGANIZER)
+        for address in organizers:
+            staff_id = context.staff_by_address.get(address, staff_id)
+    return store.PreparedActivity(
+        record=record,
+        subject=screen_subject(record.subject, context.subject_mode),
+        direction=direction,
+        staff_member_id=staff_id,
+    )
+
+
+def _match_batch(
+    session: Session, context: SyncContext, batch: Sequence[store.PreparedActivity]
+) -> None:
+    """Match each activity, replies after the thread they answer."""
+    wanted = set()
+    for item in batch:
+        wanted.update(_thread_ids(item.record))
+    known = store.thread_links(session, context.workspace_id, wanted)
+    for item in sorted(batch, key=lambda item: item.record.occurred_at):
+        inherited = _inherited_links(item.record, known)
+        result = match_activity(
+            item.record, context.index, context.match_settings, inherited
+        )
+        item.dropped = result.dropped.value if result.dropped else None
+        item.links = result.links
+        if item.record.kind is ActivityKind.EMAIL and result.links:
+            known[item.record.external_id] = result.links
+
+
+def _thread_ids(record: ActivityRecord) -> list[str]:
+    if record.kind is not ActivityKind.EMAIL:
+        return []
+    ids = list(record.references)
+    if record.in_reply_to:
+        ids.append(record.in_reply_to)
+    return ids
+
+
+def _inherited_links(
+    record: ActivityRecord, known: dict[str, tuple[Link, ...]]
+) -> tuple[Link, ...]:
+    """Return the links of the nearest earlier message of the thread."""
+    candidates = [record.in_reply_to, *reversed(record.references)]
+    for message_id in candidates:
+        if message_id and message_id in known:
+            return known[message_id]
+    return ()
+
+
+def _remove_unlisted(
+    sessions: sessionmaker[Session], context: SyncContext, seen: set[str]
+) -> int:
+    """Delete sightings a full listing no longer holds, then orphaned activities."""
+    with sessions.begin() as session:
+        sightings = session.execute(
+            select(AccountActivity.id, AccountActivity.provider_key).where(
+                AccountActivity.account_id == context.account_id
+            )
+        ).all()
+        gone = [row.id for row in sightings if row.provider_key not in seen]
+        for start in range(0, len(gone), 500):
+            chunk = gone[start : start + 500]
+            session.execute(
+                delete(AccountActivity).where(AccountActivity.id.in_(chunk))
+            )
+        orphaned = select(Activity.id).where(
+            Activity.workspace_id == context.workspace_id,
+            ~exists().where(AccountActivity.activity_id == Activity.id),
+        )
+        orphan_ids = list(session.scalars(orphaned))
+        for start in range(0, len(orphan_ids), 500):
+            chunk = orphan_ids[start : start + 500]
+            session.execute(delete(Activity).where(Activity.id.in_(chunk)))
+    return len(gone)
+
+
+def _finish(
+    sessions: sessionmaker[Session],
+    account_id: int,
+    cursor: str | None,
+    error: str | None,
+    status: AccountStatus = AccountStatus.ACTIVE,
+) -> None:
+    with sessions.begin() as session:
+        account = session.get_one(Account, account_id)
+        if cursor is not None:
+            account.cursor = cursor
+        account.status = status
+        account.last_error = error
+        if error is None:
+            account.last_sync_at = utcnow()

@@ -1,0 +1,69 @@
+"""Workspaces and their stored settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warmline.models import StaffAddress, Workspace, WorkspaceSetting
+from warmline.settings import BY_NAME, Scope, SettingError, parse_setting
+
+
+def get_or_create_workspace(session: Session, name: str) -> Workspace:
+    workspace = session.scalar(select(Workspace).where(Workspace.name == name))
+    if workspace is None:
+        workspace = Workspace(name=name)
+        session.add(workspace)
+        session.flush()
+    return workspace
+
+
+def workspace_settings(session: Session, workspace: Workspace) -> dict[str, Any]:
+    """Return every workspace setting, stored values over defaults."""
+    values = {
+        setting.name: setting.default
+        for setting in BY_NAME.values()
+        if setting.scope is Scope.WORKSPACE
+    }
+    stored = session.scalars(
+        select(WorkspaceSetting).where(WorkspaceSetting.workspace_id == workspace.id)
+    )
+    for row in stored:
+        values[row.name] = row.value
+    return values
+
+
+def set_workspace_setting(
+    session: Session, workspace: Workspace, name: str, text: str
+) -> Any:
+    """Parse and store one workspace setting; return the stored value."""
+    setting = BY_NAME.get(name)
+    if setting is not None and setting.scope is not Scope.WORKSPACE:
+        raise SettingError(
+            f"{name} is a process setting; set the environment variable "
+            f"{setting.env_var} instead"
+        )
+    value = parse_setting(name, text)
+    row = session.scalar(
+        select(WorkspaceSetting).where(
+            WorkspaceSetting.workspace_id == workspace.id,
+            WorkspaceSetting.name == name,
+        )
+    )
+    if row is None:
+        session.add(WorkspaceSetting(workspace_id=workspace.id, name=name, value=value))
+    else:
+        row.value = value
+    return value
+
+
+def staff_addresses(session: Session, workspace: Workspace) -> dict[str, int]:
+    """Map every staff address of the workspace to its staff member id."""
+    rows = session.execute(
+        select(StaffAddress.address, StaffAddress.staff_member_id).where(
+            StaffAddress.workspace_id == workspace.id
+        )
+    )
+    return {address: staff_id for address, staff_id in rows}

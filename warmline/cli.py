@@ -16,7 +16,7 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 from connectors import ProgressCallback
-from warmline import accounts, export, pipeline, relationships, sources, staff
+from warmline import accounts, demo, export, pipeline, relationships, sources, staff
 from warmline.csvfile import CsvInputError
 from warmline.db import create_engine, migrate, session_factory
 from warmline.logs import configure_logging
@@ -44,7 +44,13 @@ class AppContext:
 
 pass_app = click.make_pass_decorator(AppContext)
 
-USER_ERRORS = (CsvInputError, SettingError, staff.StaffError, accounts.AccountError)
+USER_ERRORS = (
+    CsvInputError,
+    SettingError,
+    staff.StaffError,
+    accounts.AccountError,
+    demo.ExamplesNotFoundError,
+)
 
 
 @click.group()
@@ -212,9 +218,7 @@ def sources_list(app: AppContext) -> None:
     """Print the referral sources, each person under their practice."""
     with app.transaction() as (session, workspace):
         rows = sources.list_sources(session, workspace)
-    click.echo(
-        tabulate(rows, headers=("id", "type", "name", "practice", "title", "owner"))
-    )
+    click.echo(_sources_table(rows))
 
 
 # --- accounts -----------------------------------------------------------------
@@ -461,3 +465,80 @@ def _cold_table(found: list[Any]) -> str:
         "cadence",
     )
     return tabulate(rows, headers=headers)
+
+
+# --- demo ---------------------------------------------------------------------
+
+DEMO_EXPORT = Path("warmline-touchpoints.csv")
+
+
+@main.command("demo")
+@click.option(
+    "--examples",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("examples"),
+    show_default=True,
+    help="Folder with the example clinic's files.",
+)
+@click.option("--limit", default=25, show_default=True, help="Touchpoints to print.")
+@pass_app
+@user_errors
+def demo_command(app: AppContext, examples: Path, limit: int) -> None:
+    """Run the main job on the example clinic and print what it found."""
+    result = demo.run_demo(
+        app.sessions, app.workspace_name, examples, app.batch_size, _progress_bar
+    )
+    summary = result.sources
+    click.echo(
+        f"== Referral sources: {summary.created} created, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged; {result.staff_count} staff members\n"
+    )
+    with app.transaction() as (session, workspace):
+        click.echo(_sources_table(sources.list_sources(session, workspace)))
+    click.echo("\n== Sync\n")
+    _print_reports(app, result.reports)
+    with app.transaction() as (session, workspace):
+        rows = list(export.touchpoint_rows(session, workspace))
+        with DEMO_EXPORT.open("w", encoding="utf-8-sig", newline="") as handle:
+            export.write_csv(iter(rows), handle)
+        found = relationships.cold_relationships(session, workspace, _now())
+    click.echo(f"\n== Touchpoints: {len(rows)}, newest {min(limit, len(rows))} shown\n")
+    click.echo(_touchpoint_table(rows[-limit:] if limit else []))
+    click.echo(f"\nAll touchpoints written to {DEMO_EXPORT}")
+    click.echo(f"\n== Going cold: {len(found)}\n")
+    click.echo(_cold_table(found))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _sources_table(rows: list[tuple[Any, ...]]) -> str:
+    return tabulate(rows, headers=("id", "type", "name", "practice", "title", "owner"))
+
+
+def _touchpoint_table(rows: list[dict[str, Any]]) -> str:
+    shown = [
+        (
+            row["occurred_at"][:16].replace("T", " "),
+            row["kind"],
+            row["direction"],
+            _shorten(row["subject"], 40),
+            row["practice"],
+            row["person"],
+            row["confidence"],
+            row["status"],
+        )
+        for row in rows
+    ]
+    headers = ("when", "kind", "direction", "subject", "practice", "person",
+               "confidence", "status")  # fmt: skip
+    return tabulate(shown, headers=headers)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+if __name__ == "__main__":
+    main()

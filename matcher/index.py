@@ -1,0 +1,318 @@
+"""An in-memory index of one workspace's referral sources.
+
+Built once per sync from every practice, provider and contact of a
+workspace, then shared by all matching in that sync.  Each lookup is a
+dictionary access.  Fuzzy comparison runs only on the few candidates found
+under a blocking key: a surname word or its first four letters, a
+practice-name word, or a house number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+
+from matcher.freemail import is_free_mail_domain
+from matcher.names import (
+    PersonName,
+    blocking_keys_of_name,
+    blocking_keys_of_text,
+    compare_names,
+    parse_person_name,
+)
+from matcher.orgnames import OrgName, canonical_words, coverage_in_text, parse_org_name
+from matcher.phones import normalize_phone_number
+from matcher.records import SourceKind, SourceRecord
+from matcher.streets import (
+    StreetAddress,
+    compare_street_addresses,
+    find_street_addresses,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DomainMatch:
+    """The practices that list `domain`, the most specific domain found."""
+
+    domain: str
+    practices: tuple[SourceRecord, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PersonMatch:
+    """A provider or contact whose name is similar to a given name."""
+
+    person: SourceRecord
+    similarity: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PracticeMention:
+    """A practice named in a text, with the share of its name found there."""
+
+    practice: SourceRecord
+    coverage: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StreetMatch:
+    """A source whose street address a text contains, with the score."""
+
+    source: SourceRecord
+    score: float
+
+
+class SourceIndex:
+    """Lookups over one workspace's practices, providers and contacts.
+
+    A provider or contact whose practice is missing from `records` cannot be
+    linked to anything, so it is skipped with a warning.  Raises ValueError
+    when two records share an id.
+    """
+
+    def __init__(self, records: Iterable[SourceRecord]) -> None:
+        self._records: dict[int, SourceRecord] = {}
+        self._by_address: dict[str, list[SourceRecord]] = defaultdict(list)
+        self._by_domain: dict[str, list[SourceRecord]] = defaultdict(list)
+        self._by_phone: dict[str, list[SourceRecord]] = defaultdict(list)
+        self._people_at: dict[int, list[SourceRecord]] = defaultdict(list)
+        self._person_names: dict[int, PersonName] = {}
+        self._by_name_key: dict[str, list[int]] = defaultdict(list)
+        self._name_keys_at: dict[int, set[str]] = defaultdict(set)
+        self._by_surname: dict[str, list[int]] = defaultdict(list)
+        self._practice_names: dict[int, OrgName] = {}
+        self._by_practice_word: dict[str, list[int]] = defaultdict(list)
+        self._by_house_number: dict[str, list[tuple[int, StreetAddress]]] = defaultdict(
+            list
+        )
+        self._add_all(list(records))
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, source_id: object) -> bool:
+        return source_id in self._records
+
+    # -- building ---------------------------------------------------------
+
+    def _add_all(self, records: list[SourceRecord]) -> None:
+        for record in records:
+            if record.id in self._records:
+                raise ValueError(
+                    f"source id {record.id} appears twice ({record.name!r} and "
+                    f"{self._records[record.id].name!r}); ids must be unique"
+                )
+            self._records[record.id] = record
+        orphans: list[SourceRecord] = []
+        for record in records:
+            if record.kind is SourceKind.PRACTICE:
+                self._add_practice(record)
+            elif self._practice_of_person(record) is None:
+                orphans.append(record)
+                del self._records[record.id]
+            else:
+                self._add_person(record)
+        for record in self._records.values():
+            self._add_contact_points(record)
+        if orphans:
+            # One line for all of them, because a broken import can orphan many.
+            logger.warning(
+                "skipped sources whose practice is not in the index (%d): %s",
+                len(orphans),
+                ", ".join(f"{r.id} (practice {r.practice_id})" for r in orphans[:20]),
+            )
+
+    def _practice_of_person(self, record: SourceRecord) -> SourceRecord | None:
+        if record.practice_id is None:
+            return None
+        practice = self._records.get(record.practice_id)
+        if practice is None or practice.kind is not SourceKind.PRACTICE:
+            return None
+        return practice
+
+    def _add_practice(self, practice: SourceRecord) -> None:
+        for domain in practice.domains:
+            domain = domain.strip().lower()
+            # A consumer domain listed by mistake would tie every Gmail
+            # sender to this practice.
+            if domain and not is_free_mail_domain(domain):
+                self._by_domain[domain].append(practice)
+        org_name = parse_org_name(practice.name)
+        if org_name is not None:
+            self._practice_names[practice.id] = org_name
+            for token in org_name.key_tokens:
+                self._by_practice_word[token].append(practice.id)
+
+    def _add_person(self, person: SourceRecord) -> None:
+        assert person.practice_id is not None
+        self._people_at[person.practice_id].append(person)
+        name = parse_person_name(person.name)
+        if name is None:
+            return
+        self._person_names[person.id] = name
+        for key in blocking_keys_of_name(name):
+            self._by_name_key[key].append(person.id)
+            self._name_keys_at[person.practice_id].add(key)
+        for surname in name.surnames:
+            self._by_surname[surname].append(person.id)
+
+    def _add_contact_points(self, record: SourceRecord) -> None:
+        for address in record.emails:
+            self._by_address[address.strip().lower()].append(record)
+        for phone in record.phones:
+            number = normalize_phone_number(phone)
+            if number is not None:
+                self._by_phone[number].append(record)
+        if record.address:
+            for street in find_street_addresses(record.address):
+                self._by_house_number[street.number].append((record.id, street))
+
+    # -- records ----------------------------------------------------------
+
+    def get(self, source_id: int) -> SourceRecord:
+        """Return the source with this id; raises KeyError when unknown."""
+        return self._records[source_id]
+
+    def practice_of(self, source: SourceRecord) -> SourceRecord:
+        """Return the practice itself, or the practice of a person."""
+        if source.kind is SourceKind.PRACTICE:
+            return source
+        assert source.practice_id is not None
+        return self._records[source.practice_id]
+
+    def people_at(self, practice_id: int) -> tuple[SourceRecord, ...]:
+        """Return the providers and contacts of a practice."""
+        return tuple(self._people_at.get(practice_id, ()))
+
+    def providers_at(self, practice_id: int) -> tuple[SourceRecord, ...]:
+        return tuple(
+            person
+            for person in self._people_at.get(practice_id, ())
+            if person.kind is SourceKind.PROVIDER
+        )
+
+    def person_name(self, person_id: int) -> PersonName | None:
+        """Return the parsed name of a provider or contact."""
+        return self._person_names.get(person_id)
+
+    # -- addresses, domains and phones ----------------------------------
+
+    def sources_with_address(self, address: str) -> tuple[SourceRecord, ...]:
+        """Return the sources that list this exact (lower-case) address."""
+        return tuple(self._by_address.get(address, ()))
+
+    def practices_with_domain(self, domain: str) -> DomainMatch | None:
+        """Return the practices at a domain or at its nearest parent domain.
+
+        Mail from "ortho.lakeside-health.example" finds a practice listing
+        "lakeside-health.example", unless a practice lists the subdomain
+        itself.  The top-level label alone is never looked up.
+        """
+        labels = domain.split(".")
+        for start in range(len(labels) - 1):
+            candidate = ".".join(labels[start:])
+            practices = self._by_domain.get(candidate)
+            if practices:
+                return DomainMatch(candidate, tuple(practices))
+        return None
+
+    def sources_with_phone(self, number: str) -> tuple[SourceRecord, ...]:
+        """Return the sources that list a phone number given in E.164."""
+        return tuple(self._by_phone.get(number, ()))
+
+    # -- names ------------------------------------------------------------
+
+    def may_name_someone(
+        self, display: str, practice_ids: Collection[int] | None = None
+    ) -> bool:
+        """Tell cheaply whether any indexed surname could be in a name.
+
+        With `practice_ids`, only the people of those practices count.  Lets
+        the matcher skip parsing the display names of the many senders who
+        match no one in the index.
+        """
+        keys = blocking_keys_of_text(display)
+        if practice_ids is None:
+            return any(key in self._by_name_key for key in keys)
+        return any(
+            not keys.isdisjoint(self._name_keys_at.get(practice_id, ()))
+            for practice_id in practice_ids
+        )
+
+    def people_named(
+        self,
+        name: PersonName,
+        min_similarity: float,
+        practice_ids: Collection[int] | None = None,
+    ) -> list[PersonMatch]:
+        """Return people whose name is similar to `name`, most similar first.
+
+        With `practice_ids`, only people of those practices are compared;
+        otherwise only people sharing a surname blocking key with `name`.
+        """
+        if practice_ids is not None:
+            candidates = [
+                person.id
+                for practice_id in practice_ids
+                for person in self._people_at.get(practice_id, ())
+            ]
+        else:
+            candidates = self._candidates_by_name(name)
+        matches: list[PersonMatch] = []
+        for person_id in dict.fromkeys(candidates):
+            known = self._person_names.get(person_id)
+            if known is None:
+                continue
+            similarity = compare_names(name, known)
+            if similarity >= min_similarity:
+                matches.append(PersonMatch(self._records[person_id], similarity))
+        matches.sort(key=lambda match: -match.similarity)
+        return matches
+
+    def _candidates_by_name(self, name: PersonName) -> list[int]:
+        keys = blocking_keys_of_text(" ".join((name.first, *name.middle, name.last)))
+        for surname in name.surnames:
+            keys.update(blocking_keys_of_text(surname))
+        candidates: list[int] = []
+        for key in keys:
+            candidates.extend(self._by_name_key.get(key, ()))
+        return candidates
+
+    def people_with_surname(self, word: str) -> tuple[SourceRecord, ...]:
+        """Return the people one of whose surname forms is `word` exactly."""
+        return tuple(self._records[i] for i in self._by_surname.get(word, ()))
+
+    # -- practice names and street addresses ----------------------------
+
+    def practices_named_in(
+        self, text: str, min_coverage: float
+    ) -> list[PracticeMention]:
+        """Return the practices whose names a text contains, best first."""
+        tokens = canonical_words(text)
+        candidates: dict[int, None] = {}
+        for token in tokens:
+            for practice_id in self._by_practice_word.get(token, ()):
+                candidates[practice_id] = None
+        mentions: list[PracticeMention] = []
+        for practice_id in candidates:
+            coverage = coverage_in_text(self._practice_names[practice_id], tokens)
+            if coverage >= min_coverage:
+                mentions.append(PracticeMention(self._records[practice_id], coverage))
+        mentions.sort(key=lambda mention: -mention.coverage)
+        return mentions
+
+    def sources_at_street_address(self, text: str) -> list[StreetMatch]:
+        """Return the sources whose street address a text contains, best first."""
+        best: dict[int, float] = {}
+        for written in find_street_addresses(text):
+            for source_id, known in self._by_house_number.get(written.number, ()):
+                score = compare_street_addresses(written, known)
+                if score > best.get(source_id, 0.0):
+                    best[source_id] = score
+        matches = [StreetMatch(self._records[i], score) for i, score in best.items()]
+        matches.sort(key=lambda match: -match.score)
+        return matches

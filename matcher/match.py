@@ -1,0 +1,71 @@
+"""Match one activity against a workspace's referral sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from connectors.records import Activity, ActivityKind, Participant
+from matcher import signals
+from matcher.evidence import Tally
+from matcher.filters import classify, is_internal_address
+from matcher.index import SourceIndex
+from matcher.records import DropReason, Link, MatchResult, MatchSettings, Signal
+
+
+def match_activity(
+    activity: Activity,
+    index: SourceIndex,
+    settings: MatchSettings,
+    thread_links: Sequence[Link] = (),
+) -> MatchResult:
+    """Link an activity to the practices it involves, with reasons.
+
+    An activity that `classify` drops is returned with that reason.
+    Otherwise the thread's links are inherited first, then every external
+    participant, and for meetings the title and location, add evidence.
+    Phone numbers in the subject or location count for both kinds.  An
+    activity with no link at or above the review threshold is returned as
+    dropped with NO_MATCH.
+    """
+    dropped = classify(activity, settings)
+    if dropped is not None:
+        return MatchResult(dropped=dropped)
+    tally = Tally(index)
+    tally.inherit(thread_links)
+    for participant in _external_participants(activity, settings):
+        tally.add(signals.participant_evidence(participant, index))
+    if activity.kind is ActivityKind.MEETING:
+        _add_meeting_text(activity, index, tally)
+    if activity.subject:
+        tally.add(signals.phone_evidence(activity.subject, "subject", index))
+    links = tally.links(settings)
+    if not links:
+        return MatchResult(dropped=DropReason.NO_MATCH)
+    return MatchResult(links=links)
+
+
+def _external_participants(
+    activity: Activity, settings: MatchSettings
+) -> Iterator[Participant]:
+    """Yield each participant outside the workspace once, first role first."""
+    seen: set[str] = set()
+    for participant in activity.participants:
+        if participant.address in seen:
+            continue
+        seen.add(participant.address)
+        if not is_internal_address(participant.address, settings):
+            yield participant
+
+
+def _add_meeting_text(activity: Activity, index: SourceIndex, tally: Tally) -> None:
+    if activity.subject:
+        title = activity.subject
+        tally.add(signals.practice_name_evidence(title, "title", Signal.TITLE, index))
+        tally.add(signals.title_people_evidence(title, index))
+    if activity.location:
+        location = activity.location
+        tally.add(signals.location_address_evidence(location, index))
+        tally.add(
+            signals.practice_name_evidence(location, "location", Signal.LOCATION, index)
+        )
+        tally.add(signals.phone_evidence(location, "location", index))

@@ -1,6 +1,6 @@
 """Measure index build time and matching throughput on synthetic data.
 
-Run with `python -m matcher.benchmark`.  It builds a workspace of practices,
+Run with `python benchmarks/bench_matcher.py`.  It builds a workspace of practices,
 providers and contacts, then matches a stream of activities shaped like a
 staff mailbox.  The stream mixes mail from listed people, from unlisted
 people at practice domains, from consumer addresses and from strangers, with

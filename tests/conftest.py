@@ -24,7 +24,8 @@ from warmline.models import Base
 DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 POSTGRES_ADMIN_URL = os.environ.get(
-    "WARMLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    "WARMLINE_TEST_POSTGRES_URL",
+    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
 )
 
 
@@ -66,7 +67,9 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def migrated_engine(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Engine]:
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'warmline.db'}"

@@ -17,8 +17,8 @@ from warmline.workspaces import get_or_create_workspace
 HEADER = "type,name,practice,title,emails,domains,phones,address,npi,owner,cadence_days"
 ROWS = [
     "practice,Riverside Family Medicine,,Family Medicine,,riverside-fm.example;rfm.example,"
-    "(312) 555-0101,\"12 River St, Suite 4, Springfield\",,sam@brookside-pt.example,21",
-    "provider,\"Maria L. Lopez, MD\",Riverside Family Medicine,Family Medicine,"
+    '(312) 555-0101,"12 River St, Suite 4, Springfield",,sam@brookside-pt.example,21',
+    'provider,"Maria L. Lopez, MD",Riverside Family Medicine,Family Medicine,'
     "maria.lopez@riverside-fm.example,,312-555-0102,,1234567893,,",
     "contact,Janet Ortiz,Riverside Family Medicine,Office Manager,"
     "janet@riverside-fm.example,,,,,,",

@@ -22,6 +22,8 @@ from connectors.records import (
     Participant,
     ParticipantRole,
     Quarantined,
+    Removed,
+    ScopeListed,
 )
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "RateLimited",
     "Reader",
     "RemoteGone",
+    "Removed",
+    "ScopeListed",
     "SourceUnavailable",
     "TransientError",
 ]

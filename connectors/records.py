@@ -110,4 +110,37 @@ class Quarantined:
     position: str | None = None
 
 
-Item = Activity | Quarantined
+@dataclasses.dataclass(frozen=True, slots=True)
+class Removed:
+    """The provider deleted or moved out the item with this key.
+
+    The pipeline drops this account's sighting of it, and the activity itself
+    once no account or folder holds it any more.
+    """
+
+    provider_key: str
+    position: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScopeListed:
+    """Everything under a key prefix has been listed again since `since`.
+
+    A connector yields it after a full listing of one scope, such as a folder
+    after a UIDVALIDITY change or a mailbox after an expired history id.  The
+    pipeline then drops the account's sightings whose provider key starts with
+    `prefix` and that were last seen before `since`.  `since` is when the
+    listing began, kept in the connector's cursor so that a listing resumed
+    after a crash still counts the items the crashed run saw.
+    """
+
+    prefix: str
+    since: dt.datetime
+    position: str | None = None
+
+    @property
+    def provider_key(self) -> str:
+        return self.prefix
+
+
+Item = Activity | Quarantined | Removed | ScopeListed

@@ -4,10 +4,11 @@ Unit of sync: one account.  A run reads the account's changes since its
 cursor in batches of `batch_size` items.  Each batch is written in one
 transaction, and the cursor moves to the batch's last position in that same
 transaction, so a crash loses at most the batch in flight and the next run
-reads it again; upserts make the repeat harmless.  When a connector lists an
-account's whole content (an .ics file), sightings not listed this time are
-removed once the listing is complete, and activities no account still holds
-are deleted with their touchpoints.
+reads it again; upserts make the repeat harmless.  Deletions arrive as
+`Removed` items, or as a `ScopeListed` item after a full listing of a scope
+(an .ics file, a folder after a UIDVALIDITY change): the account's sightings
+not seen since the listing began are dropped, and an activity no account
+holds any more is deleted with its touchpoints.
 
 States of an account: active -> (needs_reauth | error) -> active again when a
 person fixes it.  A connector's SourceUnavailable or NeedsReauthorization
@@ -22,29 +23,24 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 import structlog
-from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import (
     ConnectorError,
     NeedsReauthorization,
+    Item,
     ProgressCallback,
     Quarantined,
     Reader,
+    Removed,
+    ScopeListed,
 )
 from connectors.records import Activity as ActivityRecord
 from connectors.records import ActivityKind, Flag, ParticipantRole
 from matcher import SourceIndex, match_activity
 from matcher.records import Link, MatchSettings
 from warmline import store
-from warmline.models import (
-    Account,
-    AccountActivity,
-    AccountStatus,
-    Activity,
-    Workspace,
-    utcnow,
-)
+from warmline.models import Account, AccountStatus, Workspace, utcnow
 from warmline.readers import open_reader
 from warmline.screening import SubjectMode, screen_subject
 from warmline.sources import source_records
@@ -117,12 +113,12 @@ def sync_account(
         cursor = account.cursor
         reader = open_reader(account)
     bound.info("sync started")
+    run_started = utcnow()
     try:
-        seen = _read_batches(
-            sessions, context, reader, cursor, batch_size, progress, report
-        )
+        _read_batches(sessions, context, reader, cursor, batch_size, progress, report)
         if reader.full_listing and reader.final_cursor != cursor:
-            report.removed = _remove_unlisted(sessions, context, seen)
+            everything = ScopeListed(prefix="", since=run_started)
+            _write_removals(sessions, context, [everything], report)
         _finish(sessions, account_id, reader.final_cursor, None)
     except NeedsReauthorization as error:
         report.error = str(error)
@@ -175,19 +171,55 @@ def _read_batches(
     batch_size: int,
     progress: ProgressCallback | None,
     report: SyncReport,
-) -> set[str]:
-    """Write the reader's items batch by batch; return the provider keys seen."""
-    seen: set[str] = set()
+) -> None:
+    """Write the reader's items in batches, keeping their order.
+
+    Activities and quarantined items collect in one batch and removals in
+    another; a switch from one kind to the other writes what was collected
+    first, so a removal never overtakes the item it removes.
+    """
     batch: list[ActivityRecord | Quarantined] = []
+    removals: list[Removed | ScopeListed] = []
     for item in reader.read(cursor, progress):
-        batch.append(item)
-        seen.add(item.provider_key)
+        if isinstance(item, Removed | ScopeListed):
+            if batch:
+                _write_batch(sessions, context, batch, report)
+                batch = []
+            removals.append(item)
+        else:
+            if removals:
+                _write_removals(sessions, context, removals, report)
+                removals = []
+            batch.append(item)
         if len(batch) >= batch_size:
             _write_batch(sessions, context, batch, report)
             batch = []
+        if len(removals) >= batch_size:
+            _write_removals(sessions, context, removals, report)
+            removals = []
     if batch:
         _write_batch(sessions, context, batch, report)
-    return seen
+    if removals:
+        _write_removals(sessions, context, removals, report)
+
+
+def _write_removals(
+    sessions: sessionmaker[Session],
+    context: SyncContext,
+    removals: Sequence[Removed | ScopeListed],
+    report: SyncReport,
+) -> None:
+    """Drop the sightings the provider no longer holds, and orphaned activities."""
+    with sessions.begin() as session:
+        report.removed += store.remove_sightings(
+            session,
+            context.account_id,
+            [item.provider_key for item in removals if isinstance(item, Removed)],
+            [item for item in removals if isinstance(item, ScopeListed)],
+        )
+        position = _last_position(removals)
+        if position is not None:
+            session.get_one(Account, context.account_id).cursor = position
 
 
 def _write_batch(
@@ -225,7 +257,7 @@ def _write_batch(
         report.needs_review += sum(link.status == "needs_review" for link in item.links)
 
 
-def _last_position(batch: Sequence[ActivityRecord | Quarantined]) -> str | None:
+def _last_position(batch: Sequence[Item]) -> str | None:
     for item in reversed(batch):
         if item.position is not None:
             return item.position
@@ -309,33 +341,6 @@ def _inherited_links(
         if message_id and message_id in known:
             return known[message_id]
     return ()
-
-
-def _remove_unlisted(
-    sessions: sessionmaker[Session], context: SyncContext, seen: set[str]
-) -> int:
-    """Delete sightings a full listing no longer holds, then orphaned activities."""
-    with sessions.begin() as session:
-        sightings = session.execute(
-            select(AccountActivity.id, AccountActivity.provider_key).where(
-                AccountActivity.account_id == context.account_id
-            )
-        ).all()
-        gone = [row.id for row in sightings if row.provider_key not in seen]
-        for start in range(0, len(gone), 500):
-            chunk = gone[start : start + 500]
-            session.execute(
-                delete(AccountActivity).where(AccountActivity.id.in_(chunk))
-            )
-        orphaned = select(Activity.id).where(
-            Activity.workspace_id == context.workspace_id,
-            ~exists().where(AccountActivity.activity_id == Activity.id),
-        )
-        orphan_ids = list(session.scalars(orphaned))
-        for start in range(0, len(orphan_ids), 500):
-            chunk = orphan_ids[start : start + 500]
-            session.execute(delete(Activity).where(Activity.id.in_(chunk)))
-    return len(gone)
 
 
 def _finish(

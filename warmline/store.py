@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, select, tuple_, update
+from sqlalchemy import Table, and_, delete, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from connectors.records import Activity as ActivityRecord
-from connectors.records import Quarantined
+from connectors.records import Quarantined, ScopeListed
 from matcher.records import Link, Reason, Signal
 from matcher.records import Status as LinkStatus
 from warmline.models import (
@@ -84,11 +84,18 @@ def occurrence_key(occurrence: dt.datetime | None) -> str:
 
 def insert_ignoring_conflicts(session: Session, table: Table) -> Insert:
     """Return INSERT ... ON CONFLICT DO NOTHING for the session's database."""
+    return _insert_for(session, table).on_conflict_do_nothing()
+
+
+def _insert_for(
+    session: Session, table: Table
+) -> postgresql.Insert | sqlite.Insert:
+    """Return the dialect's INSERT, which has the ON CONFLICT clauses."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
+        return postgresql.insert(table)
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
+        return sqlite.insert(table)
     raise NotImplementedError(
         f"database {dialect!r} is not supported; use SQLite or PostgreSQL"
     )
@@ -242,8 +249,9 @@ def record_sightings(
     batch: Sequence[PreparedActivity],
     ids: dict[ActivityKey, int],
 ) -> None:
-    rows = [
-        {
+    """Insert or refresh this account's sighting of each activity."""
+    rows = {
+        item.record.provider_key: {
             "account_id": account_id,
             "activity_id": ids[item.key],
             "provider_key": item.record.provider_key,
@@ -251,11 +259,67 @@ def record_sightings(
             "seen_at": utcnow(),
         }
         for item in batch
-    ]
-    if rows:
-        session.execute(
-            insert_ignoring_conflicts(session, AccountActivity.__table__), rows
+    }
+    if not rows:
+        return
+    statement = _insert_for(session, AccountActivity.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["account_id", "provider_key"],
+        set_={
+            name: statement.excluded[name]
+            for name in ("activity_id", "labels", "seen_at")
+        },
+    )
+    session.execute(statement, list(rows.values()))
+
+
+def remove_sightings(
+    session: Session,
+    account_id: int,
+    provider_keys: Sequence[str],
+    scopes: Sequence[ScopeListed],
+) -> int:
+    """Delete sightings by key and by listed scope; return how many went.
+
+    Activities that no sighting holds any more are deleted too, and their
+    participants and touchpoints with them (ON DELETE CASCADE).
+    """
+    conditions = []
+    if provider_keys:
+        conditions.append(AccountActivity.provider_key.in_(provider_keys))
+    for scope in scopes:
+        pattern = _like_escape(scope.prefix) + "%"
+        conditions.append(
+            and_(
+                AccountActivity.provider_key.like(pattern, escape="\\"),
+                AccountActivity.seen_at < scope.since,
+            )
         )
+    if not conditions:
+        return 0
+    gone = session.execute(
+        select(AccountActivity.id, AccountActivity.activity_id).where(
+            AccountActivity.account_id == account_id, or_(*conditions)
+        )
+    ).all()
+    for chunk in _chunks([row.id for row in gone]):
+        session.execute(delete(AccountActivity).where(AccountActivity.id.in_(chunk)))
+    affected = {row.activity_id for row in gone}
+    for chunk in _chunks(sorted(affected)):
+        held = select(AccountActivity.id).where(AccountActivity.activity_id == Activity.id)
+        session.execute(
+            delete(Activity).where(Activity.id.in_(chunk), ~held.exists())
+        )
+    return len(gone)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def record_quarantined(

@@ -8,6 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors import Item, Reader, Removed, ScopeListed
+from connectors.records import Activity as ActivityRecord
+from connectors.records import ActivityKind, Participant, ParticipantRole
 from warmline.accounts import add_file_account
 from warmline.models import (
     Account,
@@ -19,6 +22,7 @@ from warmline.models import (
     TouchpointStatus,
 )
 from warmline.pipeline import sync_account
+from warmline.readers import READERS
 from warmline.sources import import_sources
 from warmline.staff import StaffInput, find_staff, upsert_staff
 from warmline.workspaces import get_or_create_workspace, set_workspace_setting
@@ -321,3 +325,71 @@ def test_occurred_at_is_aware_utc(sessions, tmp_path):
     with sessions() as session:
         occurred_at = session.scalars(select(Activity.occurred_at)).one()
     assert occurred_at == dt.datetime(2026, 3, 3, 14, 15, tzinfo=dt.UTC)
+
+
+class ListReader(Reader):
+    """Yields a fixed list of items, as a provider connector would."""
+
+    def __init__(self, items: list[Item]) -> None:
+        super().__init__()
+        self.items = items
+
+    def read(self, cursor, progress=None):  # type: ignore[no-untyped-def]
+        yield from self.items
+        self.final_cursor = "done"
+
+
+def sync_items(sessions, monkeypatch, account_id: int, items: list[Item]):  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(READERS, "mbox", lambda account: ListReader(items))
+    return sync_account(sessions, account_id, batch_size=2)
+
+
+def meeting(key: str, uid: str) -> ActivityRecord:
+    return ActivityRecord(
+        kind=ActivityKind.EMAIL,
+        provider_key=key,
+        external_id=uid,
+        occurred_at=dt.datetime(2026, 3, 3, 14, 15, tzinfo=dt.UTC),
+        participants=(
+            Participant("maria.lopez@riverside-fm.example", ParticipantRole.FROM),
+            Participant(SAM, ParticipantRole.TO),
+        ),
+        subject="Referral",
+    )
+
+
+def test_removed_keeps_activity_another_folder_holds(sessions, tmp_path, monkeypatch):
+    set_up(sessions, tmp_path)
+    account_id = add_account(sessions, "mbox", write_mbox(tmp_path / "m.mbox"))
+    sync_items(
+        sessions, monkeypatch, account_id,
+        [meeting("INBOX:1", "a@x"), meeting("Referrals:7", "a@x"), meeting("INBOX:2", "b@x")],
+    )  # fmt: skip
+
+    report = sync_items(
+        sessions, monkeypatch, account_id, [Removed("INBOX:1"), Removed("INBOX:2")]
+    )
+
+    assert report.removed == 2
+    with sessions() as session:
+        assert session.scalars(select(Activity.external_id)).all() == ["a@x"]
+    assert count(sessions, Touchpoint) == 1
+
+
+def test_scope_listed_drops_unseen_in_scope_only(sessions, tmp_path, monkeypatch):
+    set_up(sessions, tmp_path)
+    account_id = add_account(sessions, "mbox", write_mbox(tmp_path / "m.mbox"))
+    sync_items(
+        sessions, monkeypatch, account_id,
+        [meeting("INBOX:1", "a@x"), meeting("INBOX:2", "b@x"), meeting("Sent:1", "c@x")],
+    )  # fmt: skip
+    listing_began = dt.datetime.now(dt.UTC)
+
+    report = sync_items(
+        sessions, monkeypatch, account_id,
+        [meeting("INBOX:2", "b@x"), ScopeListed("INBOX:", since=listing_began)],
+    )  # fmt: skip
+
+    assert report.removed == 1
+    with sessions() as session:
+        assert sorted(session.scalars(select(Activity.external_id))) == ["b@x", "c@x"]

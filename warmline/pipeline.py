@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import (
     ConnectorError,
-    NeedsReauthorization,
     Item,
+    NeedsReauthorization,
     ProgressCallback,
     Quarantined,
     Reader,

@@ -87,9 +87,7 @@ def insert_ignoring_conflicts(session: Session, table: Table) -> Insert:
     return _insert_for(session, table).on_conflict_do_nothing()
 
 
-def _insert_for(
-    session: Session, table: Table
-) -> postgresql.Insert | sqlite.Insert:
+def _insert_for(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
     """Return the dialect's INSERT, which has the ON CONFLICT clauses."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -306,10 +304,10 @@ def remove_sightings(
         session.execute(delete(AccountActivity).where(AccountActivity.id.in_(chunk)))
     affected = {row.activity_id for row in gone}
     for chunk in _chunks(sorted(affected)):
-        held = select(AccountActivity.id).where(AccountActivity.activity_id == Activity.id)
-        session.execute(
-            delete(Activity).where(Activity.id.in_(chunk), ~held.exists())
+        held = select(AccountActivity.id).where(
+            AccountActivity.activity_id == Activity.id
         )
+        session.execute(delete(Activity).where(Activity.id.in_(chunk), ~held.exists()))
     return len(gone)
 
 

@@ -25,15 +25,25 @@ MESSAGES = 3000
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("generated")
     subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "generate.py"),
-         "--messages", str(MESSAGES), "--sources", "200", "--out", str(folder)],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "generate.py"),
+            "--messages",
+            str(MESSAGES),
+            "--sources",
+            "200",
+            "--out",
+            str(folder),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return folder
 
 
 def warmline(url: str, *args: str, batch_size: int = 100) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, WARMLINE_DATABASE_URL=url, WARMLINE_BATCH_SIZE=str(batch_size))
+    env = dict(
+        os.environ, WARMLINE_DATABASE_URL=url, WARMLINE_BATCH_SIZE=str(batch_size)
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "warmline.cli", *args],
         env=env,
@@ -58,18 +68,31 @@ def set_up(url: str, data: Path) -> None:
 def snapshot(sessions: sessionmaker[Session]) -> dict[str, list[tuple[object, ...]]]:
     with sessions() as session:
         activities = session.execute(
-            select(Activity.kind, Activity.external_id, Activity.occurrence_key,
-                   Activity.occurred_at, Activity.subject, Activity.direction)
-        ).all()  # fmt: skip
+            select(
+                Activity.kind,
+                Activity.external_id,
+                Activity.occurrence_key,
+                Activity.occurred_at,
+                Activity.subject,
+                Activity.direction,
+            )
+        ).all()
         participants = session.execute(
-            select(Activity.external_id, ActivityParticipant.role, ActivityParticipant.address)
-            .join(Activity, Activity.id == ActivityParticipant.activity_id)
+            select(
+                Activity.external_id,
+                ActivityParticipant.role,
+                ActivityParticipant.address,
+            ).join(Activity, Activity.id == ActivityParticipant.activity_id)
         ).all()
         links = session.execute(
-            select(Activity.external_id, Touchpoint.practice_id, Touchpoint.person_id,
-                   Touchpoint.status, Touchpoint.confidence)
-            .join(Activity, Activity.id == Touchpoint.activity_id)
-        ).all()  # fmt: skip
+            select(
+                Activity.external_id,
+                Touchpoint.practice_id,
+                Touchpoint.person_id,
+                Touchpoint.status,
+                Touchpoint.confidence,
+            ).join(Activity, Activity.id == Touchpoint.activity_id)
+        ).all()
     return {
         "activities": sorted(map(tuple, activities)),
         "participants": sorted(map(tuple, participants)),

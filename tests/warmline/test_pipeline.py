@@ -91,7 +91,10 @@ def touchpoints(sessions: sessionmaker[Session]) -> list[tuple[str, str, str]]:
             .join(Touchpoint, Touchpoint.activity_id == Activity.id)
             .order_by(Activity.external_id)
         )
-        return [(external_id, status.value, direction) for external_id, status, direction in rows]
+        return [
+            (external_id, status.value, direction)
+            for external_id, status, direction in rows
+        ]
 
 
 INBOUND = message(
@@ -116,14 +119,18 @@ def test_sync_twice_adds_nothing(sessions, tmp_path):
     account_id = add_account(sessions, "mbox", mbox)
 
     first = sync_account(sessions, account_id, batch_size=2)
-    counts = [count(sessions, model) for model in (Activity, ActivityParticipant, Touchpoint)]
+    counts = [
+        count(sessions, model) for model in (Activity, ActivityParticipant, Touchpoint)
+    ]
     second = sync_account(sessions, account_id, batch_size=2)
 
     assert first.fetched == 3
     assert first.stored == 3
     assert first.dropped["internal"] == 1
     assert second.stored == 0
-    assert counts == [count(sessions, m) for m in (Activity, ActivityParticipant, Touchpoint)]
+    assert counts == [
+        count(sessions, m) for m in (Activity, ActivityParticipant, Touchpoint)
+    ]
     assert touchpoints(sessions) == [
         ("r1@riverside-fm.example", "confirmed", "inbound"),
         ("r2@brookside-pt.example", "confirmed", "outbound"),
@@ -133,7 +140,9 @@ def test_sync_twice_adds_nothing(sessions, tmp_path):
 def test_same_email_in_two_mailboxes_is_one_activity(sessions, tmp_path):
     set_up(sessions, tmp_path)
     sam_box = add_account(sessions, "mbox", write_mbox(tmp_path / "sam.mbox", INBOUND))
-    amy_box = add_account(sessions, "mbox", write_mbox(tmp_path / "amy.mbox", INBOUND), AMY)
+    amy_box = add_account(
+        sessions, "mbox", write_mbox(tmp_path / "amy.mbox", INBOUND), AMY
+    )
 
     sync_account(sessions, sam_box, batch_size=10)
     sync_account(sessions, amy_box, batch_size=10)
@@ -149,7 +158,11 @@ def test_cursor_advances_with_batches(sessions, tmp_path):
     account_id = add_account(sessions, "mbox", mbox)
     sync_account(sessions, account_id, batch_size=1)
     with mbox.open("a", encoding="utf-8") as handle:
-        handle.write(message("r3@cedar-im.example", "thao.nguyen@cedar-im.example", SAM, "Re: note"))
+        handle.write(
+            message(
+                "r3@cedar-im.example", "thao.nguyen@cedar-im.example", SAM, "Re: note"
+            )
+        )
 
     report = sync_account(sessions, account_id, batch_size=1)
 
@@ -174,7 +187,9 @@ def test_blocklisted_never_stored(sessions, tmp_path):
 
 def test_quarantined_item_reported_rest_stored(sessions, tmp_path):
     set_up(sessions, tmp_path)
-    garbled = message("bad@x.example", "ana@riverside-fm.example", '"x" <' * 20_000, "garbled")
+    garbled = message(
+        "bad@x.example", "ana@riverside-fm.example", '"x" <' * 20_000, "garbled"
+    )
     account_id = add_account(
         sessions, "mbox", write_mbox(tmp_path / "m.mbox", garbled, INBOUND)
     )
@@ -362,9 +377,15 @@ def test_removed_keeps_activity_another_folder_holds(sessions, tmp_path, monkeyp
     set_up(sessions, tmp_path)
     account_id = add_account(sessions, "mbox", write_mbox(tmp_path / "m.mbox"))
     sync_items(
-        sessions, monkeypatch, account_id,
-        [meeting("INBOX:1", "a@x"), meeting("Referrals:7", "a@x"), meeting("INBOX:2", "b@x")],
-    )  # fmt: skip
+        sessions,
+        monkeypatch,
+        account_id,
+        [
+            meeting("INBOX:1", "a@x"),
+            meeting("Referrals:7", "a@x"),
+            meeting("INBOX:2", "b@x"),
+        ],
+    )
 
     report = sync_items(
         sessions, monkeypatch, account_id, [Removed("INBOX:1"), Removed("INBOX:2")]
@@ -380,15 +401,23 @@ def test_scope_listed_drops_unseen_in_scope_only(sessions, tmp_path, monkeypatch
     set_up(sessions, tmp_path)
     account_id = add_account(sessions, "mbox", write_mbox(tmp_path / "m.mbox"))
     sync_items(
-        sessions, monkeypatch, account_id,
-        [meeting("INBOX:1", "a@x"), meeting("INBOX:2", "b@x"), meeting("Sent:1", "c@x")],
-    )  # fmt: skip
+        sessions,
+        monkeypatch,
+        account_id,
+        [
+            meeting("INBOX:1", "a@x"),
+            meeting("INBOX:2", "b@x"),
+            meeting("Sent:1", "c@x"),
+        ],
+    )
     listing_began = dt.datetime.now(dt.UTC)
 
     report = sync_items(
-        sessions, monkeypatch, account_id,
+        sessions,
+        monkeypatch,
+        account_id,
         [meeting("INBOX:2", "b@x"), ScopeListed("INBOX:", since=listing_began)],
-    )  # fmt: skip
+    )
 
     assert report.removed == 1
     with sessions() as session:

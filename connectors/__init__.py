@@ -3,7 +3,7 @@
 Nothing here imports the database, the matcher or the web view.
 """
 
-from connectors.base import ProgressCallback, Reader
+from connectors.base import CredentialStore, ProgressCallback, Reader
 from connectors.errors import (
     ConnectorError,
     CursorExpired,
@@ -30,6 +30,7 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "ConnectorError",
+    "CredentialStore",
     "CursorExpired",
     "Flag",
     "Item",

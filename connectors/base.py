@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Callable, Iterator
+from typing import Protocol
 
 from connectors.records import Item
 
@@ -32,3 +34,24 @@ class Reader(abc.ABC):
         self, cursor: str | None, progress: ProgressCallback | None = None
     ) -> Iterator[Item]:
         """Yield the activities and quarantined items after `cursor`."""
+
+
+class CredentialStore(Protocol):
+    """Where a connector keeps one account's credential between runs.
+
+    The core implements it over the database, encrypted at rest.  The value
+    is an opaque string the connector defines (a JSON token cache, a refresh
+    token, a password).  `save` writes at once, in its own transaction, so a
+    rotated refresh token is never lost to a crash later in the sync.
+    `locked` holds a per-account lock across load, refresh and save, so that
+    two workers never refresh the same grant at the same time.
+    """
+
+    def load(self) -> str | None:
+        """Return the stored credential, or None if there is none."""
+
+    def save(self, value: str) -> None:
+        """Store a new credential value, replacing the old one."""
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the account's credential lock for the `with` block."""

@@ -16,12 +16,27 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 from connectors import ProgressCallback
-from warmline import accounts, demo, export, pipeline, relationships, sources, staff
+from warmline import (
+    accounts,
+    demo,
+    export,
+    pipeline,
+    relationships,
+    secrets,
+    sources,
+    staff,
+)
 from warmline.csvfile import CsvInputError
 from warmline.db import create_engine, migrate, session_factory
 from warmline.logs import configure_logging
 from warmline.models import TouchpointStatus, Workspace
-from warmline.settings import BY_NAME, Scope, SettingError, load_settings
+from warmline.settings import (
+    BY_NAME,
+    ProcessSettings,
+    Scope,
+    SettingError,
+    load_settings,
+)
 from warmline.workspaces import (
     get_or_create_workspace,
     set_workspace_setting,
@@ -33,7 +48,16 @@ from warmline.workspaces import (
 class AppContext:
     sessions: sessionmaker[Session]
     workspace_name: str
-    batch_size: int
+    settings: ProcessSettings
+
+    @property
+    def batch_size(self) -> int:
+        return self.settings.batch_size
+
+    def secret_box(self) -> secrets.SecretBox:
+        return secrets.load_secret_box(
+            self.settings.secret_keys, Path(self.settings.secret_key_file)
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Session, Workspace]]:
@@ -50,6 +74,7 @@ USER_ERRORS = (
     staff.StaffError,
     accounts.AccountError,
     demo.ExamplesNotFoundError,
+    secrets.SecretKeyError,
 )
 
 
@@ -75,7 +100,7 @@ def main(context: click.Context, database: str | None, workspace: str) -> None:
     configure_logging(settings.log_level)
     engine = create_engine(database or settings.database_url)
     migrate(engine)
-    context.obj = AppContext(session_factory(engine), workspace, settings.batch_size)
+    context.obj = AppContext(session_factory(engine), workspace, settings)
 
 
 def user_errors(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -465,6 +490,31 @@ def _cold_table(found: list[Any]) -> str:
         "cadence",
     )
     return tabulate(rows, headers=headers)
+
+
+# --- secrets ------------------------------------------------------------------
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """Manage the keys that encrypt stored credentials."""
+
+
+@secrets_group.command("new-key")
+def secrets_new_key() -> None:
+    """Print a new Fernet key to put first in WARMLINE_SECRET_KEYS."""
+    click.echo(secrets.Fernet.generate_key().decode())
+
+
+@secrets_group.command("rotate")
+@pass_app
+@user_errors
+def secrets_rotate(app: AppContext) -> None:
+    """Re-encrypt every stored credential with the first key."""
+    box = app.secret_box()
+    with app.sessions.begin() as session:
+        count = secrets.rotate_secrets(session, box)
+    click.echo(f"{count} credential(s) re-encrypted with the newest key")
 
 
 # --- demo ---------------------------------------------------------------------

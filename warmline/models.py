@@ -184,6 +184,9 @@ class Account(Base):
     status: Mapped[AccountStatus] = mapped_column(
         _enum(AccountStatus, "account_status"), default=AccountStatus.ACTIVE
     )
+    secret: Mapped[str | None] = mapped_column(
+        Text, comment="Fernet token of the credential (password or token cache)"
+    )
     last_sync_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -86,6 +86,21 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "secret_keys",
+        Scope.PROCESS,
+        "",
+        "Fernet keys separated by ';'",
+        "Keys that encrypt stored credentials, newest first; older keys only "
+        "decrypt. When empty, the key in secret_key_file is used.",
+    ),
+    Setting(
+        "secret_key_file",
+        Scope.PROCESS,
+        "warmline.key",
+        "path",
+        "Key file made with mode 0600 on first use when secret_keys is empty.",
+    ),
+    Setting(
         "own_domains",
         Scope.WORKSPACE,
         [],
@@ -151,6 +166,8 @@ class ProcessSettings:
     database_url: str
     log_level: str
     batch_size: int
+    secret_keys: str
+    secret_key_file: str
 
 
 def parse_setting(name: str, text: str) -> Any:

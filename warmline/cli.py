@@ -99,6 +99,7 @@ def main(context: click.Context, database: str | None, workspace: str) -> None:
         raise click.UsageError(str(error)) from error
     configure_logging(settings.log_level)
     engine = create_engine(database or settings.database_url)
+    context.call_on_close(engine.dispose)
     migrate(engine)
     context.obj = AppContext(session_factory(engine), workspace, settings)
 

@@ -15,9 +15,11 @@ and replaces only the identifier that follows it:
 - ``SSN after cue``: SSN, SS# or "social security (no|number|#)" followed
   by 9 digits, the last 4 digits, or a masked form such as xxx-xx-1234.
 - ``SSN``: 123-45-6789 or 123 45 6789 anywhere.
-- ``medical record number``: MRN, MR#, "MR No", "med rec", "medical record
-  (no|number|#)", "record #", "chart #", "acct", "account" followed by an
-  identifier with at least three digits in a row (MRN 00482913, acct 4412).
+- ``medical record number``: MRN, MR#, "MR No", "med rec" (optionally
+  with no or #), "medical record (no|number|#)", "record (#|no|number)",
+  "chart (#|no|number)", and "acct" or "account" (optionally with no,
+  number or #) followed by an identifier with at least three digits in a
+  row (MRN 00482913, acct 4412).
 - ``insurance member id``: "member", "subscriber", "policy", "insurance",
   "ins", "Medicare", "Medicaid" or "beneficiary" with ID, # or number, and
   MBI, followed by an identifier that contains a digit (member ID
@@ -32,10 +34,12 @@ and replaces only the identifier that follows it:
 - ``name after honorific``: Mr., Mrs., Ms., Mx. or Miss followed by a name,
   anywhere in the subject.  "Dr." is not an honorific here, so provider
   names stay.
-- ``name after referral cue``: "re:", "regarding", "referral:", "referral
-  -", and "referral", "eval", "appt", "note", "plan of care", "summary",
-  "auth", "order", "rx", "update" or "follow-up" followed by "for", "on" or
-  "re", then a name of at least two words or an initial and a surname.
+- ``name after referral cue``: "re:", "ref:", "regarding", "referral:" or
+  "referral -", or one of "referral", "ref", "eval", "evaluation", "appt",
+  "appointment", "visit", "note", "notes", "plan of care", "POC",
+  "summary", "auth", "authorization", "order", "rx", "script", "update",
+  "follow-up" or "f/u" followed by "for", "on" or "re".  The name after
+  the cue needs at least two words, or an initial and a surname.
 
 A name ends at the first word in ``NOT_NAME_WORDS`` (common subject words,
 weekdays, months, body parts, titles).  A name directly followed by a word
@@ -63,7 +67,7 @@ BIRTH_YEAR_CUTOFF = 2010
 
 
 class SubjectMode(enum.StrEnum):
-    """What an activity keeps of its subject."""
+    """Subject handling for stored activities: redact, drop or keep in full."""
 
     REDACT = "redact"
     DROP = "drop"
@@ -205,7 +209,7 @@ PRACTICE_WORDS = frozenset(
     wellness geriatrics fm
     """.split()
 )
-"""Words that end a practice's name; a name followed by one is kept."""
+"""Words that end a practice's name.  A name followed by one is kept."""
 
 NOT_NAME_WORDS = PRACTICE_WORDS | frozenset(
     """
@@ -249,14 +253,14 @@ def _redact_whole(match: re.Match[str]) -> str:
     return REDACTED
 
 
+_YEAR_GROUPS = ("year1", "year2", "year3", "year4")
+
+
 def _redact_old_date(match: re.Match[str]) -> str:
     year = next(value for value in match.group(*_YEAR_GROUPS) if value)
     if _is_birth_year(year):
         return REDACTED
     return match.group(0)
-
-
-_YEAR_GROUPS = ("year1", "year2", "year3", "year4")
 
 
 def _is_birth_year(year: str) -> bool:
@@ -277,14 +281,19 @@ def _name_redactor(min_words: int) -> Callable[[re.Match[str]], str]:
     def replace(match: re.Match[str]) -> str:
         candidate = match.group("name")
         words = list(_NAME_WORD_PATTERN.finditer(candidate))
-        kept = 0
-        while kept < len(words) and not _is_common_word(words[kept].group()):
-            kept += 1
-        if kept < min_words:
+        name_length = 0
+        while name_length < len(words) and not _is_common_word(
+            words[name_length].group()
+        ):
+            name_length += 1
+        if name_length < min_words:
             return match.group(0)
-        if kept < len(words) and _is_practice_word(words[kept].group()):
+
+        next_word = words[name_length].group() if name_length < len(words) else ""
+        if _is_practice_word(next_word):
             return match.group(0)
-        end = words[kept - 1].end()
+
+        end = words[name_length - 1].end()
         return match.group("cue") + REDACTED + candidate[end:]
 
     return replace

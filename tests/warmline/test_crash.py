@@ -119,8 +119,8 @@ def kill_after_first_commit(url: str, sessions: sessionmaker[Session]) -> None:
             break
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL
+    _out, err = process.communicate()
+    assert process.returncode == -signal.SIGKILL, err.decode()
 
 
 def test_killed_sync_resumes_without_loss(generated, engine, database_url, sessions):

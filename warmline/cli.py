@@ -338,12 +338,15 @@ def sync(app: AppContext, account_ids: tuple[int, ...]) -> None:
 def _progress_bar(account_id: int) -> ProgressCallback | None:
     if not sys.stderr.isatty():
         return None
-    bar = tqdm(desc=f"account {account_id}", unit="B", unit_scale=True, leave=False)
+    # Units differ by reader (bytes of an mbox, files, events), so none is shown.
+    bar = tqdm(desc=f"account {account_id}", unit="", unit_scale=True, leave=False)
 
     def update(done: int, total: int | None) -> None:
         if total is not None:
             bar.total = total
         bar.update(done - bar.n)
+        if total is not None and done >= total:
+            bar.close()
 
     return update
 

@@ -320,7 +320,7 @@ def _match_batch(
         item.dropped = result.dropped.value if result.dropped else None
         item.links = result.links
         if item.record.kind is ActivityKind.EMAIL and result.links:
-            known[item.record.external_id] = result.links
+            known[item.record.external_id] = store.canonical_links(result.links)
 
 
 def _thread_ids(record: ActivityRecord) -> list[str]:

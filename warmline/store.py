@@ -18,9 +18,18 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.dml import Insert
 
 from connectors.records import Activity as ActivityRecord
@@ -31,6 +40,7 @@ from warmline.models import (
     AccountActivity,
     Activity,
     ActivityParticipant,
+    Base,
     QuarantinedItem,
     Touchpoint,
     TouchpointPerson,
@@ -82,18 +92,20 @@ def occurrence_key(occurrence: dt.datetime | None) -> str:
     return occurrence.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def insert_ignoring_conflicts(session: Session, table: Table) -> Insert:
+def insert_ignoring_conflicts(session: Session, model: type[Base]) -> Insert:
     """Return INSERT ... ON CONFLICT DO NOTHING for the session's database."""
-    return _insert_for(session, table).on_conflict_do_nothing()
+    return _insert_for(session, model).on_conflict_do_nothing()
 
 
-def _insert_for(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+def _insert_for(
+    session: Session, model: type[Base]
+) -> postgresql.Insert | sqlite.Insert:
     """Return the dialect's INSERT, which has the ON CONFLICT clauses."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(table)
+        return postgresql.insert(model)
     if dialect == "sqlite":
-        return sqlite.insert(table)
+        return sqlite.insert(model)
     raise NotImplementedError(
         f"database {dialect!r} is not supported; use SQLite or PostgreSQL"
     )
@@ -115,7 +127,7 @@ def upsert_activities(
         if key not in existing
     ]
     if rows:
-        session.execute(insert_ignoring_conflicts(session, Activity.__table__), rows)
+        session.execute(insert_ignoring_conflicts(session, Activity), rows)
     ids = {key: row["id"] for key, row in existing.items()}
     created = _activity_rows(session, workspace_id, [k for k in unique if k not in ids])
     ids.update({key: row["id"] for key, row in created.items()})
@@ -238,7 +250,7 @@ def write_participants(
         )
     inserts = [row for rows in wanted.values() for row in rows.values()]
     if inserts:
-        session.execute(ActivityParticipant.__table__.insert(), inserts)
+        session.execute(insert(ActivityParticipant), inserts)
 
 
 def record_sightings(
@@ -260,7 +272,7 @@ def record_sightings(
     }
     if not rows:
         return
-    statement = _insert_for(session, AccountActivity.__table__)
+    statement = _insert_for(session, AccountActivity)
     statement = statement.on_conflict_do_update(
         index_elements=["account_id", "provider_key"],
         set_={
@@ -282,7 +294,7 @@ def remove_sightings(
     Activities that no sighting holds any more are deleted too, and their
     participants and touchpoints with them (ON DELETE CASCADE).
     """
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if provider_keys:
         conditions.append(AccountActivity.provider_key.in_(provider_keys))
     for scope in scopes:
@@ -363,11 +375,26 @@ def thread_links(
             Activity.external_id.in_(message_ids),
             Touchpoint.status != TouchpointStatus.REJECTED,
         )
+        .options(selectinload(Touchpoint.people))
     )
     links: dict[str, list[Link]] = {}
     for external_id, touchpoint in rows:
         links.setdefault(external_id, []).append(_link_from_touchpoint(touchpoint))
-    return {key: tuple(value) for key, value in links.items()}
+    return {key: canonical_links(value) for key, value in links.items()}
+
+
+def canonical_links(links: Iterable[Link]) -> tuple[Link, ...]:
+    """Order links and their people the same way wherever they come from.
+
+    Rows come back from the database in physical order, which differs
+    between runs (PostgreSQL reuses the space of rolled-back inserts), so a
+    reply must not inherit links in whatever order they happen to be read.
+    """
+    ordered = sorted(links, key=lambda link: link.practice_id)
+    return tuple(
+        dataclasses.replace(link, also_person_ids=tuple(sorted(link.also_person_ids)))
+        for link in ordered
+    )
 
 
 def _link_from_touchpoint(touchpoint: Touchpoint) -> Link:

@@ -1,0 +1,9 @@
+"""The `warmline` command line: a thin face over the core services.
+
+Each module adds its commands to the `main` group when imported.
+"""
+
+from warmline.cli import setup_commands, sources_commands, sync_commands
+from warmline.cli.app import AppContext, main
+
+__all__ = ["AppContext", "main", "setup_commands", "sources_commands", "sync_commands"]

@@ -1,0 +1,279 @@
+"""Commands that sync accounts and report what was found."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from tabulate import tabulate
+from tqdm import tqdm
+
+from connectors import ProgressCallback
+from warmline import (
+    accounts,
+    demo,
+    export,
+    pipeline,
+    relationships,
+    sources,
+)
+from warmline.cli.app import AppContext, main, pass_app, user_errors
+from warmline.cli.sources_commands import sources_table
+from warmline.models import TouchpointStatus
+
+# --- sync ---------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--account", "account_ids", type=int, multiple=True, help="Only this account."
+)
+@pass_app
+def sync(app: AppContext, account_ids: tuple[int, ...]) -> None:
+    """Read every registered account (or the ones named) and match what is new."""
+    with app.transaction() as (session, workspace):
+        known = {account.id for account in accounts.list_accounts(session, workspace)}
+    missing = [str(account_id) for account_id in account_ids if account_id not in known]
+    if missing:
+        raise click.ClickException(
+            f"no account with id {', '.join(missing)}; see 'warmline accounts list'"
+        )
+    reports = pipeline.sync_accounts(
+        app.sessions, account_ids or sorted(known), app.batch_size, _progress_bar
+    )
+    _print_reports(app, reports)
+    if any(report.error for report in reports):
+        sys.exit(1)
+
+
+def _progress_bar(account_id: int) -> ProgressCallback | None:
+    if not sys.stderr.isatty():
+        return None
+    # Units differ by reader (bytes of an mbox, files, events), so none is shown.
+    bar = tqdm(desc=f"account {account_id}", unit="", unit_scale=True, leave=False)
+
+    def update(done: int, total: int | None) -> None:
+        if total is not None:
+            bar.total = total
+        bar.update(done - bar.n)
+        if total is not None and done >= total:
+            bar.close()
+
+    return update
+
+
+def _print_reports(app: AppContext, reports: list[pipeline.SyncReport]) -> None:
+    rows = []
+    for report in reports:
+        dropped = ", ".join(f"{k} {v}" for k, v in sorted(report.dropped.items()))
+        rows.append(
+            (
+                report.account_id,
+                report.fetched,
+                report.stored,
+                report.touchpoints,
+                report.needs_review,
+                dropped or "-",
+                report.quarantined,
+                report.removed,
+                f"{report.seconds:.1f}",
+                report.error or "ok",
+            )
+        )
+    headers = (
+        "account",
+        "read",
+        "new",
+        "touchpoints",
+        "review",
+        "dropped",
+        "quarantined",
+        "removed",
+        "seconds",
+        "result",
+    )
+    click.echo(tabulate(rows, headers=headers))
+    _print_quarantine(app, [report.account_id for report in reports])
+
+
+def _print_quarantine(app: AppContext, account_ids: list[int]) -> None:
+    with app.transaction() as (session, _workspace):
+        items = accounts.quarantined_items(session, account_ids)
+    if not items:
+        return
+    click.echo(f"\n{len(items)} item(s) quarantined (kept out; fix or ignore them):")
+    for item in items:
+        click.echo(f"  account {item.account_id} {item.provider_key}: {item.reason}")
+
+
+# --- touchpoints and cold -----------------------------------------------------
+
+STATUS_CHOICES = [status.value for status in TouchpointStatus]
+
+
+@main.group("touchpoints")
+def touchpoints_group() -> None:
+    """Export the matched activity."""
+
+
+@touchpoints_group.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="File to write; default: standard output.",
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUS_CHOICES),
+    help="Only these statuses; default: confirmed and needs_review.",
+)
+@pass_app
+def touchpoints_export(
+    app: AppContext, fmt: str, output: Path | None, statuses: tuple[str, ...]
+) -> None:
+    """Write one row per activity and matched practice."""
+    chosen = [TouchpointStatus(s) for s in statuses] or [
+        TouchpointStatus.CONFIRMED,
+        TouchpointStatus.NEEDS_REVIEW,
+    ]
+    writer = export.write_csv if fmt == "csv" else export.write_json
+    with app.transaction() as (session, workspace):
+        rows = export.touchpoint_rows(session, workspace, chosen)
+        if output is None:
+            count = writer(rows, sys.stdout)
+        else:
+            # utf-8-sig: Excel reads a BOM-less CSV file as the ANSI code page.
+            encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+            with output.open("w", encoding=encoding, newline="") as handle:
+                count = writer(rows, handle)
+    if output is not None:
+        click.echo(f"{count} touchpoint(s) written to {output}")
+
+
+@main.command()
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Judge as of this date (default: now).",
+)
+@pass_app
+def cold(app: AppContext, as_of: dt.datetime | None) -> None:
+    """List the relationships past their cadence, most overdue first."""
+    moment = as_of.replace(tzinfo=dt.UTC) if as_of else dt.datetime.now(dt.UTC)
+    with app.transaction() as (session, workspace):
+        found = relationships.cold_relationships(session, workspace, moment)
+    click.echo(_cold_table(found))
+
+
+def _cold_table(found: list[Any]) -> str:
+    rows = []
+    for cold_item in found:
+        relationship = cold_item.relationship
+        last = (
+            relationship.last_touch.date().isoformat()
+            if relationship.last_touch
+            else "never"
+        )
+        rows.append(
+            (
+                relationship.name,
+                relationship.kind,
+                relationship.practice or "",
+                relationship.owner or "",
+                last,
+                "" if cold_item.days_since is None else cold_item.days_since,
+                relationship.cadence_days,
+            )
+        )
+    headers = (
+        "source",
+        "type",
+        "practice",
+        "owner",
+        "last touch",
+        "days since",
+        "cadence",
+    )
+    return str(tabulate(rows, headers=headers))
+
+
+# --- demo ---------------------------------------------------------------------
+
+DEMO_EXPORT = Path("warmline-touchpoints.csv")
+
+
+@main.command("demo")
+@click.option(
+    "--examples",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("examples"),
+    show_default=True,
+    help="Folder with the example clinic's files.",
+)
+@click.option("--limit", default=25, show_default=True, help="Touchpoints to print.")
+@pass_app
+@user_errors
+def demo_command(app: AppContext, examples: Path, limit: int) -> None:
+    """Run the main job on the example clinic and print what it found."""
+    result = demo.run_demo(
+        app.sessions, app.workspace_name, examples, app.batch_size, _progress_bar
+    )
+    summary = result.sources
+    click.echo(
+        f"== Referral sources: {summary.created} created, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged; {result.staff_count} staff members\n"
+    )
+    with app.transaction() as (session, workspace):
+        click.echo(sources_table(sources.list_sources(session, workspace)))
+    click.echo("\n== Sync\n")
+    _print_reports(app, result.reports)
+    with app.transaction() as (session, workspace):
+        rows = list(export.touchpoint_rows(session, workspace))
+        with DEMO_EXPORT.open("w", encoding="utf-8-sig", newline="") as handle:
+            export.write_csv(iter(rows), handle)
+        found = relationships.cold_relationships(session, workspace, _now())
+    click.echo(f"\n== Touchpoints: {len(rows)}, newest {min(limit, len(rows))} shown\n")
+    click.echo(_touchpoint_table(rows[-limit:] if limit else []))
+    click.echo(f"\nAll touchpoints written to {DEMO_EXPORT}")
+    click.echo(f"\n== Going cold: {len(found)}\n")
+    click.echo(_cold_table(found))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _touchpoint_table(rows: list[dict[str, Any]]) -> str:
+    shown = [
+        (
+            row["occurred_at"][:16].replace("T", " "),
+            row["kind"],
+            row["direction"],
+            _shorten(row["subject"], 40),
+            row["practice"],
+            row["person"],
+            row["confidence"],
+            row["status"],
+        )
+        for row in rows
+    ]
+    headers = ("when", "kind", "direction", "subject", "practice", "person",
+               "confidence", "status")  # fmt: skip
+    return str(tabulate(shown, headers=headers))
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

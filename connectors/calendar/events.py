@@ -286,7 +286,7 @@ def _activity(
     source = occurrence.source
     if str(source.get("STATUS", "")).strip().upper() in _CANCELLED:
         return None
-    zone = context.zones.default_zone
+    zone = context.zones.local_zone
     occurred_at = to_utc(occurrence.start, zone)
     if not context.window.contains(occurred_at):
         return None
@@ -330,7 +330,7 @@ def _recurrence_id_utc(
     value = _date_value(event, "RECURRENCE-ID")
     if value is None:
         return None
-    return to_utc(value, context.zones.default_zone)
+    return to_utc(value, context.zones.local_zone)
 
 
 def _date_value(component: icalendar.Component, name: str) -> dt.date | None:

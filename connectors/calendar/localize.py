@@ -48,6 +48,11 @@ class Zones:
     calendar_zone: dt.tzinfo | None
     default_zone: zoneinfo.ZoneInfo
 
+    @property
+    def local_zone(self) -> dt.tzinfo:
+        """The zone an all-day date starts in: the calendar's, else the account's."""
+        return self.calendar_zone or self.default_zone
+
 
 def localize_event(event: icalendar.Event, zones: Zones) -> icalendar.Event:
     """Return `event` with aware date-times and its defects recorded on it.

@@ -1,0 +1,1 @@
+"""Real servers that connector tests start on loopback ports."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from sqlalchemy import select
@@ -79,6 +80,74 @@ def _check_path(provider: str, location: Path) -> None:
         raise AccountError(
             f"{location} is not a file; {provider} reads one exported file"
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class ImapAccountInput:
+    """What `warmline accounts add imap` records about an IMAP mailbox."""
+
+    host: str
+    username: str
+    port: int | None = None
+    security: str = "tls"
+    folders: tuple[str, ...] = ()
+    ca_file: str | None = None
+    verify_certificates: bool = True
+
+    @property
+    def location(self) -> str:
+        port = self.port or (993 if self.security == "tls" else 143)
+        return f"imap://{self.username}@{self.host.lower()}:{port}"
+
+
+def add_imap_account(
+    session: Session, workspace: Workspace, staff: StaffMember, data: ImapAccountInput
+) -> tuple[Account, bool]:
+    """Register an IMAP mailbox, or update the settings of the one registered.
+
+    The password is stored separately, encrypted, once this row is committed.
+    """
+    if data.security not in ("tls", "starttls"):
+        raise AccountError(
+            f"security {data.security!r} is unknown; use tls or starttls"
+        )
+    if data.ca_file is not None and not Path(data.ca_file).is_file():
+        raise AccountError(f"CA file {data.ca_file} does not exist")
+    options = {
+        "host": data.host,
+        "port": data.port,
+        "username": data.username,
+        "security": data.security,
+        "folders": list(data.folders),
+        "ca_file": data.ca_file,
+        "verify_certificates": data.verify_certificates,
+    }
+    account = session.scalar(
+        select(Account).where(
+            Account.workspace_id == workspace.id,
+            Account.provider == "imap",
+            Account.location == data.location,
+        )
+    )
+    created = account is None
+    if account is None:
+        account = Account(
+            workspace_id=workspace.id,
+            staff_member_id=staff.id,
+            provider="imap",
+            location=data.location,
+            status=AccountStatus.ACTIVE,
+        )
+        session.add(account)
+    elif account.staff_member_id != staff.id:
+        raise AccountError(
+            f"{data.location} is already registered for staff member "
+            f"{account.staff_member.email}; remove that account first"
+        )
+    account.options = options
+    account.status = AccountStatus.ACTIVE
+    session.flush()
+    return account, created
 
 
 def list_accounts(session: Session, workspace: Workspace) -> list[Account]:

@@ -21,6 +21,7 @@ import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,9 +32,11 @@ from connectors import (
     NeedsReauthorization,
     ProgressCallback,
     Quarantined,
+    RateLimited,
     Reader,
     Removed,
     ScopeListed,
+    TransientError,
 )
 from connectors.records import Activity as ActivityRecord
 from connectors.records import ActivityKind, Flag, ParticipantRole
@@ -41,8 +44,14 @@ from matcher import SourceIndex, match_activity
 from matcher.records import Link, MatchSettings
 from warmline import store
 from warmline.models import Account, AccountStatus, Workspace, utcnow
-from warmline.readers import open_reader
+from warmline.readers import (
+    MissingCredentialError,
+    ReaderServices,
+    UnknownProviderError,
+    open_reader,
+)
 from warmline.screening import SubjectMode, screen_subject
+from warmline.secrets import SecretBox, SecretKeyError
 from warmline.sources import source_records
 from warmline.workspaces import staff_addresses, workspace_settings
 
@@ -83,17 +92,26 @@ class SyncContext:
     match_settings: MatchSettings
 
 
+def no_secret_box() -> SecretBox:
+    raise SecretKeyError("this sync was started without access to the secret keys")
+
+
 def sync_accounts(
     sessions: sessionmaker[Session],
     account_ids: Iterable[int],
     batch_size: int,
     progress_factory: ProgressFactory | None = None,
+    secret_box: Callable[[], SecretBox] | None = None,
 ) -> list[SyncReport]:
     """Sync each account in turn; one account's failure does not stop the rest."""
     reports = []
     for account_id in account_ids:
         progress = progress_factory(account_id) if progress_factory else None
-        reports.append(sync_account(sessions, account_id, batch_size, progress))
+        reports.append(
+            sync_account(
+                sessions, account_id, batch_size, progress, secret_box or no_secret_box
+            )
+        )
     return reports
 
 
@@ -102,16 +120,21 @@ def sync_account(
     account_id: int,
     batch_size: int,
     progress: ProgressCallback | None = None,
+    secret_box: Callable[[], SecretBox] = no_secret_box,
 ) -> SyncReport:
     """Read one account's changes since its cursor and store them."""
     started = time.monotonic()
+    services = ReaderServices(sessions, secret_box)
     with sessions() as session:
         account = session.get_one(Account, account_id)
         report = SyncReport(account_id=account.id, location=account.location)
         bound = log.bind(account_id=account.id, provider=account.provider)
         context = _load_context(session, account)
         cursor = account.cursor
-        reader = open_reader(account)
+        try:
+            reader = open_reader(account, services)
+        except READER_SETUP_ERRORS as error:
+            return _failed(sessions, report, bound, error, AccountStatus.ERROR, started)
     bound.info("sync started")
     run_started = utcnow()
     try:
@@ -121,13 +144,15 @@ def sync_account(
             _write_removals(sessions, context, [everything], report)
         _finish(sessions, account_id, reader.final_cursor, None)
     except NeedsReauthorization as error:
-        report.error = str(error)
-        _finish(sessions, account_id, None, str(error), AccountStatus.NEEDS_REAUTH)
-        bound.warning("sync needs reauthorization", error=str(error))
+        return _failed(
+            sessions, report, bound, error, AccountStatus.NEEDS_REAUTH, started
+        )
+    except TransientError as error:
+        # The provider is down or throttling: the cursor kept what was
+        # committed, and the next run resumes from there.
+        return _failed(sessions, report, bound, error, AccountStatus.ACTIVE, started)
     except ConnectorError as error:
-        report.error = str(error)
-        _finish(sessions, account_id, None, str(error), AccountStatus.ERROR)
-        bound.error("sync failed", error=str(error))
+        return _failed(sessions, report, bound, error, AccountStatus.ERROR, started)
     report.seconds = time.monotonic() - started
     bound.info(
         "sync finished",
@@ -138,6 +163,36 @@ def sync_account(
         quarantined=report.quarantined,
         seconds=round(report.seconds, 2),
     )
+    return report
+
+
+READER_SETUP_ERRORS = (
+    UnknownProviderError,
+    MissingCredentialError,
+    SecretKeyError,
+    ConnectorError,
+)
+
+
+def _failed(
+    sessions: sessionmaker[Session],
+    report: SyncReport,
+    bound: Any,
+    error: Exception,
+    status: AccountStatus,
+    started: float,
+) -> SyncReport:
+    """Record why an account's sync stopped, on the report and the account."""
+    message = str(error)
+    if isinstance(error, RateLimited) and error.retry_after:
+        message += f" (the provider asks to wait {error.retry_after:.0f} s)"
+    report.error = message
+    report.seconds = time.monotonic() - started
+    _finish(sessions, report.account_id, None, message, status)
+    if status is AccountStatus.ERROR:
+        bound.error("sync failed", error=message)
+    else:
+        bound.warning("sync stopped", error=message, status=status.value)
     return report
 
 

@@ -2,33 +2,79 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import Reader
 from connectors.files.eml import EmlFolderReader
 from connectors.files.ics import IcsReader
 from connectors.files.mbox import MboxReader
+from connectors.imap import ImapConfig, ImapReader
 from warmline.models import Account
+from warmline.secrets import DatabaseCredentialStore, SecretBox
 
 FILE_PROVIDERS = ("mbox", "eml", "ics")
-
-ReaderFactory = Callable[[Account], Reader]
 
 
 class UnknownProviderError(ValueError):
     """An account names a provider this version cannot read."""
 
 
-def _ics_reader(account: Account) -> Reader:
+class MissingCredentialError(ValueError):
+    """An account that needs a stored credential has none."""
+
+
+@dataclasses.dataclass
+class ReaderServices:
+    """What a reader factory may need from the core besides the account row.
+
+    The secret box is built on first use, so file accounts never need keys.
+    """
+
+    sessions: sessionmaker[Session]
+    secret_box: Callable[[], SecretBox]
+
+    def credentials(self, account: Account) -> DatabaseCredentialStore:
+        return DatabaseCredentialStore(self.sessions, account.id, self.secret_box())
+
+
+ReaderFactory = Callable[[Account, ReaderServices], Reader]
+
+
+def _ics_reader(account: Account, _services: ReaderServices) -> Reader:
     timezone = account.options.get("timezone") or account.staff_member.timezone
     return IcsReader(Path(account.location), default_timezone=timezone)
 
 
+def _imap_reader(account: Account, services: ReaderServices) -> Reader:
+    password = services.credentials(account).load()
+    if password is None:
+        raise MissingCredentialError(
+            f"account {account.id} has no stored password; add it again with "
+            "'warmline accounts add imap'"
+        )
+    options = account.options
+    config = ImapConfig(
+        host=options["host"],
+        port=options.get("port"),
+        username=options["username"],
+        password=password,
+        security=options.get("security", "tls"),
+        verify_certificates=options.get("verify_certificates", True),
+        ca_file=options.get("ca_file"),
+        folders=tuple(options["folders"]) if options.get("folders") else None,
+    )
+    return ImapReader(config)
+
+
 READERS: dict[str, ReaderFactory] = {
-    "mbox": lambda account: MboxReader(Path(account.location)),
-    "eml": lambda account: EmlFolderReader(Path(account.location)),
+    "mbox": lambda account, _services: MboxReader(Path(account.location)),
+    "eml": lambda account, _services: EmlFolderReader(Path(account.location)),
     "ics": _ics_reader,
+    "imap": _imap_reader,
 }
 
 
@@ -37,11 +83,11 @@ def register_reader(provider: str, factory: ReaderFactory) -> None:
     READERS[provider] = factory
 
 
-def open_reader(account: Account) -> Reader:
+def open_reader(account: Account, services: ReaderServices) -> Reader:
     factory = READERS.get(account.provider)
     if factory is None:
         raise UnknownProviderError(
             f"account {account.id} has provider {account.provider!r}; "
             f"this version reads {', '.join(sorted(READERS))}"
         )
-    return factory(account)
+    return factory(account, services)

@@ -39,7 +39,7 @@ def add_imap_account(
     config: ImapConfig,
     monkeypatch: pytest.MonkeyPatch,
 ) -> int:
-    monkeypatch.setitem(READERS, "imap", lambda account: ImapReader(config))
+    monkeypatch.setitem(READERS, "imap", lambda account, services: ImapReader(config))
     with sessions.begin() as session:
         workspace = get_or_create_workspace(session, "test")
         member = upsert_staff(session, workspace, StaffInput(SAM, "Sam Ortiz"))

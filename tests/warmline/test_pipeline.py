@@ -355,7 +355,7 @@ class ListReader(Reader):
 
 
 def sync_items(sessions, monkeypatch, account_id: int, items: list[Item]):  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(READERS, "mbox", lambda account: ListReader(items))
+    monkeypatch.setitem(READERS, "mbox", lambda account, services: ListReader(items))
     return sync_account(sessions, account_id, batch_size=2)
 
 

@@ -15,6 +15,7 @@ from warmline import (
     staff,
 )
 from warmline.cli.app import AppContext, main, pass_app, user_errors
+from warmline.secrets import DatabaseCredentialStore
 
 # --- sources ------------------------------------------------------------------
 
@@ -94,6 +95,69 @@ def _file_account_command(provider: str, help_text: str) -> click.Command:
 
 for _provider, _help_text in FILE_KINDS.items():
     accounts_add.add_command(_file_account_command(_provider, _help_text))
+
+
+@accounts_add.command("imap")
+@click.option("--host", required=True, help="IMAP server name, e.g. imap.example.com.")
+@click.option("--user", "username", required=True, help="Login name on the server.")
+@click.option("--staff", "staff_email", required=True, help="Owner's address.")
+@click.option("--port", type=int, help="Port; default 993 for tls, 143 for starttls.")
+@click.option(
+    "--security",
+    type=click.Choice(["tls", "starttls"]),
+    default="tls",
+    show_default=True,
+    help="Implicit TLS, or STARTTLS on the plain port.",
+)
+@click.option(
+    "--folder",
+    "folders",
+    multiple=True,
+    help="Folder to read (repeat); default: the inbox and sent folders.",
+)
+@click.option("--ca-file", help="PEM file of a private CA that signed the server.")
+@click.option(
+    "--insecure-skip-verify",
+    is_flag=True,
+    help="Do not check the server certificate (test servers only).",
+)
+@click.password_option(
+    "--password",
+    envvar="WARMLINE_IMAP_PASSWORD",
+    confirmation_prompt=False,
+    help="Password; prompted for when not in WARMLINE_IMAP_PASSWORD.",
+)
+@pass_app
+@user_errors
+def accounts_add_imap(
+    app: AppContext,
+    host: str,
+    username: str,
+    staff_email: str,
+    port: int | None,
+    security: str,
+    folders: tuple[str, ...],
+    ca_file: str | None,
+    insecure_skip_verify: bool,
+    password: str,
+) -> None:
+    """Register an IMAP mailbox for a staff member; the password is kept encrypted."""
+    data = accounts.ImapAccountInput(
+        host=host,
+        username=username,
+        port=port,
+        security=security,
+        folders=folders,
+        ca_file=ca_file,
+        verify_certificates=not insecure_skip_verify,
+    )
+    box = app.secret_box()
+    with app.transaction() as (session, workspace):
+        member = staff.find_staff(session, workspace, staff_email)
+        account, created = accounts.add_imap_account(session, workspace, member, data)
+    DatabaseCredentialStore(app.sessions, account.id, box).save(password)
+    verb = "added" if created else "updated"
+    click.echo(f"{verb} account {account.id}: imap {account.location}")
 
 
 @accounts_group.command("list")

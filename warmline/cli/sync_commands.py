@@ -42,7 +42,11 @@ def sync(app: AppContext, account_ids: tuple[int, ...]) -> None:
             f"no account with id {', '.join(missing)}; see 'warmline accounts list'"
         )
     reports = pipeline.sync_accounts(
-        app.sessions, account_ids or sorted(known), app.batch_size, _progress_bar
+        app.sessions,
+        account_ids or sorted(known),
+        app.batch_size,
+        _progress_bar,
+        app.secret_box,
     )
     _print_reports(app, reports)
     if any(report.error for report in reports):

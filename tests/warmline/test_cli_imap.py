@@ -1,0 +1,97 @@
+"""`warmline accounts add imap` and `warmline sync` against a real Dovecot."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from tests.servers.dovecot import DovecotServer
+from tests.servers.dovecot import dovecot as dovecot  # noqa: F401
+from warmline.cli import main
+from warmline.models import Account, AccountStatus
+
+SAM = "sam.ortiz@brookside-pt.example"
+SOURCES = (
+    "type,name,practice,emails,domains\n"
+    "practice,Riverside Family Medicine,,,riverside-fm.example\n"
+    'provider,"Maria L. Lopez, MD",Riverside Family Medicine,'
+    "maria.lopez@riverside-fm.example,\n"
+)
+
+
+def referral(number: int) -> bytes:
+    return (
+        "From: Maria Lopez <maria.lopez@riverside-fm.example>\r\n"
+        f"To: Sam Ortiz <{SAM}>\r\n"
+        "Date: Tue, 3 Mar 2026 09:15:00 -0500\r\n"
+        f"Subject: Referral {number}\r\n"
+        f"Message-ID: <cli-{number}@riverside-fm.example>\r\n"
+        "\r\nPatient letter.\r\n"
+    ).encode()
+
+
+def invoke(database_url: str, env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    return CliRunner(env=env).invoke(main, ["--database", database_url, *args])
+
+
+def add_imap(database_url, env, server: DovecotServer, user: str):  # type: ignore[no-untyped-def]
+    return invoke(
+        database_url, env,
+        "accounts", "add", "imap", "--host", server.host, "--port", str(server.tls_port),
+        "--user", user, "--staff", SAM, "--ca-file", str(server.ca_file),
+    )  # fmt: skip
+
+
+def test_imap_account_synced_from_cli(database_url, dovecot, tmp_path, sessions):
+    user, password = dovecot.add_user()
+    with dovecot.client(user, password) as client:
+        for number in range(3):
+            client.append("INBOX", referral(number))
+    sources = tmp_path / "sources.csv"
+    sources.write_text(SOURCES, encoding="utf-8")
+    env = {"WARMLINE_SECRET_KEYS": Fernet.generate_key().decode()}
+    invoke(database_url, env, "staff", "add", SAM, "--name", "Sam Ortiz")
+    invoke(database_url, env, "sources", "import", str(sources))
+
+    added = add_imap(database_url, env | {"WARMLINE_IMAP_PASSWORD": password}, dovecot, user)
+    synced = invoke(database_url, env, "sync")
+    exported = invoke(database_url, env, "touchpoints", "export", "--format", "json")
+
+    assert added.exit_code == 0, added.output
+    assert synced.exit_code == 0, synced.output
+    assert exported.output.count("Riverside Family Medicine") == 3
+    with sessions() as session:
+        secret = session.scalars(select(Account.secret)).one()
+    assert password not in secret
+
+
+def test_wrong_password_marks_account_others_go_on(database_url, dovecot, tmp_path, sessions):
+    user, _password = dovecot.add_user()
+    mbox = tmp_path / "m.mbox"
+    mbox.write_bytes(b"")
+    env = {"WARMLINE_SECRET_KEYS": Fernet.generate_key().decode()}
+    invoke(database_url, env, "staff", "add", SAM, "--name", "Sam Ortiz")
+    add_imap(database_url, env | {"WARMLINE_IMAP_PASSWORD": "wrong"}, dovecot, user)
+    invoke(database_url, env, "accounts", "add", "mbox", str(mbox), "--staff", SAM)
+
+    synced = invoke(database_url, env, "sync")
+
+    assert synced.exit_code == 1
+    assert user in synced.output
+    assert "wrong" not in synced.output
+    with sessions() as session:
+        statuses = {a.provider: a.status for a in session.scalars(select(Account))}
+    assert statuses == {"imap": AccountStatus.NEEDS_REAUTH, "mbox": AccountStatus.ACTIVE}
+
+
+def test_missing_secret_keys_fail_clearly(database_url, dovecot, tmp_path, monkeypatch):
+    user, password = dovecot.add_user()
+    monkeypatch.chdir(tmp_path)
+    env = {"WARMLINE_IMAP_PASSWORD": password, "WARMLINE_SECRET_KEYS": "not-a-key"}
+    invoke(database_url, env, "staff", "add", SAM, "--name", "Sam Ortiz")
+
+    added = add_imap(database_url, env, dovecot, user)
+
+    assert added.exit_code == 1
+    assert "not a Fernet key" in added.output

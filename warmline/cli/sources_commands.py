@@ -15,6 +15,7 @@ from warmline import (
     staff,
 )
 from warmline.cli.app import AppContext, main, pass_app, user_errors
+from warmline.providers import microsoft
 from warmline.secrets import DatabaseCredentialStore
 
 # --- sources ------------------------------------------------------------------
@@ -54,6 +55,11 @@ def sources_list(app: AppContext) -> None:
 @main.group("accounts")
 def accounts_group() -> None:
     """Register and list the accounts Warmline reads."""
+
+
+@accounts_group.group("connect")
+def accounts_connect() -> None:
+    """Connect a staff member's mailbox and calendar through the provider's sign-in."""
 
 
 @accounts_group.group("add")
@@ -197,3 +203,6 @@ def sources_table(rows: list[tuple[Any, ...]]) -> str:
     return str(
         tabulate(rows, headers=("id", "type", "name", "practice", "title", "owner"))
     )
+
+
+accounts_connect.add_command(microsoft.connect_command, "microsoft")

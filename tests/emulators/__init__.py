@@ -1,0 +1,1 @@
+"""Local emulators of provider APIs that the connector tests run against."""

@@ -1,0 +1,476 @@
+"""Outlook accounts in the core: reader factories and `accounts connect microsoft`.
+
+A staff member's sign-in creates two accounts on one grant: "outlook_mail"
+and "outlook_calendar", both located at the signed-in username.  The mail
+account stores the msal token cache, encrypted.  The calendar account names
+the mail account in its options as `credential_account_id`, so both use the
+same cache and the same lock.  Two caches of one grant would each rotate
+the refresh token and could reject each other's.
+
+Settings come from WARMLINE_MICROSOFT_* environment variables, read by
+`MicrosoftSettings.from_environ` when the command or the reader registration
+starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import http.server
+import os
+import threading
+import urllib.parse
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import click
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session, sessionmaker
+
+from connectors import ConnectorError, Reader
+from connectors.microsoft import (
+    ApplicationTokenSource,
+    Authorization,
+    AuthorizationCodeFlow,
+    DelegatedTokenSource,
+    GraphClient,
+    GraphConfig,
+    OutlookCalendarReader,
+    OutlookMailReader,
+    Timeouts,
+    TokenSource,
+    delegated_scopes,
+)
+from warmline.db import session_factory
+from warmline.models import Account, AccountStatus, StaffMember
+from warmline.readers import register_reader
+from warmline.secrets import DatabaseCredentialStore, SecretBox
+from warmline.staff import StaffError, find_staff
+
+if TYPE_CHECKING:
+    from warmline.cli import AppContext
+
+log = structlog.get_logger(__name__)
+
+MAIL_PROVIDER = "outlook_mail"
+CALENDAR_PROVIDER = "outlook_calendar"
+ENV_PREFIX = "WARMLINE_MICROSOFT_"
+
+
+@dataclasses.dataclass(frozen=True)
+class MicrosoftSettings:
+    """The Microsoft settings; each field reads WARMLINE_MICROSOFT_<NAME>."""
+
+    client_id: str = ""
+    tenant: str = "organizations"
+    client_secret: str = dataclasses.field(default="", repr=False)
+    authority_host: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    ca_file: str = ""
+    mail_folders: tuple[str, ...] = ("inbox", "sentitems")
+    calendars: tuple[str, ...] = ("",)
+    calendar_days_back: int = 180
+    calendar_days_ahead: int = 60
+    place_follow_ups: bool = False
+    timeout: float = 60.0
+    page_size: int = 100
+    sign_in_timeout: float = 300.0
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, str] | None = None
+    ) -> MicrosoftSettings:
+        """Read the settings from the environment; unset ones keep their default."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw is None or raw == "":
+                continue
+            try:
+                values[field.name] = _parse(field.name, raw, field.default)
+            except ValueError as error:
+                raise click.UsageError(
+                    f"invalid {ENV_PREFIX}{field.name.upper()}={raw!r}: {error}"
+                ) from error
+        return cls(**values)
+
+    def graph_config(self) -> GraphConfig:
+        if not self.client_id:
+            raise click.UsageError(
+                f"{ENV_PREFIX}CLIENT_ID is not set; register an app (see "
+                "docs/microsoft.md) and set its application (client) id"
+            )
+        return GraphConfig(
+            client_id=self.client_id,
+            tenant=self.tenant,
+            client_secret=self.client_secret or None,
+            authority_host=self.authority_host,
+            graph_url=self.graph_url,
+            ca_file=self.ca_file or None,
+            timeouts=Timeouts(read=self.timeout),
+            page_size=self.page_size,
+        )
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.strip().lower() not in {"true", "false", "1", "0", "yes", "no"}:
+            raise ValueError("use true or false")
+        return raw.strip().lower() in {"true", "1", "yes"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, tuple):
+        parts = tuple(part.strip() for part in raw.split(";"))
+        return parts if name == "calendars" else tuple(p for p in parts if p)
+    return raw.strip()
+
+
+# --- readers -------------------------------------------------------------------
+
+
+def register_readers(
+    secret_box: Callable[[], SecretBox] | None = None,
+    settings: MicrosoftSettings | None = None,
+) -> None:
+    """Register the outlook_mail and outlook_calendar reader factories.
+
+    The factories take the account and, where the core passes them, its
+    reader services (sessions and secret box).  A `secret_box` given here
+    comes before the services' one, and without services the account's own
+    session opens the credential store.  The box is loaded once,
+    when the first Outlook account is opened, so commands that read no
+    Outlook account never load the keys.
+    """
+    settings = settings or MicrosoftSettings.from_environ()
+    boxes: list[SecretBox] = []
+
+    def box(services: Any) -> SecretBox:
+        if secret_box is None:
+            if services is None:
+                raise ValueError(
+                    "register_readers needs secret_box when the core passes "
+                    "no reader services"
+                )
+            return services.secret_box()  # type: ignore[no-any-return]
+        if not boxes:
+            boxes.append(secret_box())
+        return boxes[0]
+
+    def mail_reader(account: Account, services: Any = None) -> Reader:
+        client = _client(account, settings, lambda: box(services), services)
+        folders = account.options.get("mail_folders") or settings.mail_folders
+        return OutlookMailReader(client, folders=folders)
+
+    def calendar_reader(account: Account, services: Any = None) -> Reader:
+        client = _client(account, settings, lambda: box(services), services)
+        return OutlookCalendarReader(
+            client,
+            calendars=account.options.get("calendars") or settings.calendars,
+            default_timezone=account.staff_member.timezone,
+            days_back=settings.calendar_days_back,
+            days_ahead=settings.calendar_days_ahead,
+        )
+
+    register_reader(MAIL_PROVIDER, mail_reader)
+    register_reader(CALENDAR_PROVIDER, calendar_reader)
+
+
+def _client(
+    account: Account,
+    settings: MicrosoftSettings,
+    box: Callable[[], SecretBox],
+    services: Any = None,
+) -> GraphClient:
+    config = settings.graph_config()
+    options = account.options
+    username = str(options.get("username") or account.location)
+    tokens: TokenSource
+    if options.get("mode") == "application":
+        tokens = ApplicationTokenSource(config)
+    else:
+        sessions = getattr(services, "sessions", None) or _sessions_of(account)
+        grant_account = int(options.get("credential_account_id") or account.id)
+        store = DatabaseCredentialStore(sessions, grant_account, box())
+        scopes = list(options.get("scopes") or delegated_scopes())
+        tokens = DelegatedTokenSource(config, store, username, scopes)
+    return GraphClient(
+        config, tokens, username, application=options.get("mode") == "application"
+    )
+
+
+def _sessions_of(account: Account) -> sessionmaker[Session]:
+    session = object_session(account)
+    if session is None:
+        raise ValueError(f"account {account.id} is not attached to a session")
+    return session_factory(session.get_bind())  # type: ignore[arg-type]
+
+
+# --- connecting -------------------------------------------------------------------
+
+
+def open_browser(url: str) -> None:
+    """Open the sign-in page; tests replace this with an HTTP client."""
+    click.launch(url)
+
+
+class LoopbackRedirect:
+    """A one-shot HTTP listener on 127.0.0.1 that receives the sign-in redirect.
+
+    It accepts the authorization response as a form POST (response_mode
+    form_post) or as a query string.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._params: dict[str, str] | None = None
+        self._received = threading.Event()
+        self._server = http.server.HTTPServer(("127.0.0.1", 0), self._handler())
+        self.uri = f"http://localhost:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LoopbackRedirect:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def wait(self) -> dict[str, str]:
+        if not self._received.wait(self._timeout) or self._params is None:
+            raise click.ClickException(
+                f"no sign-in arrived within {self._timeout:.0f} s; "
+                "run the command again"
+            )
+        return self._params
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        listener = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                """Log nothing, because the request contains the authorization code."""
+
+            def do_GET(self) -> None:
+                query = urllib.parse.urlsplit(self.path).query
+                self._finish(query)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self._finish(self.rfile.read(length).decode("ascii", "replace"))
+
+            def _finish(self, encoded: str) -> None:
+                params = dict(urllib.parse.parse_qsl(encoded))
+                if "code" not in params and "error" not in params:
+                    self.send_error(404)
+                    return
+                listener._params = params
+                listener._received.set()
+                text = "Warmline: sign-in finished. You can close this window."
+                if "error" in params:
+                    text = f"Warmline: sign-in failed ({html.escape(params['error'])})."
+                body = f"<html><body><p>{text}</p></body></html>".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectedAccounts:
+    username: str
+    mail_account_id: int
+    calendar_account_id: int
+
+
+def sign_in(
+    settings: MicrosoftSettings,
+    login_hint: str,
+    place_follow_ups: bool,
+    show_url: Callable[[str], None],
+) -> Authorization:
+    """Run the delegated sign-in through a loopback redirect and return its result."""
+    config = settings.graph_config()
+    scopes = delegated_scopes(place_follow_ups)
+    with LoopbackRedirect(settings.sign_in_timeout) as redirect:
+        flow = AuthorizationCodeFlow(
+            config, scopes, redirect.uri, login_hint=login_hint
+        )
+        show_url(flow.auth_uri)
+        return flow.complete(redirect.wait())
+
+
+def connect_staff_member(
+    app: AppContext,
+    settings: MicrosoftSettings,
+    staff_email: str,
+    *,
+    application: bool = False,
+    place_follow_ups: bool | None = None,
+    show_url: Callable[[str], None] = open_browser,
+) -> ConnectedAccounts:
+    """Connect a staff member's Outlook mailbox and calendar, or reconnect them."""
+    with app.transaction() as (session, workspace):
+        member = find_staff(session, workspace, staff_email)
+        member_id, member_email = member.id, member.email
+    follow_ups = (
+        settings.place_follow_ups if place_follow_ups is None else place_follow_ups
+    )
+    if application:
+        _check_application_access(settings, member_email)
+        options: dict[str, Any] = {"mode": "application", "username": member_email}
+        token_cache = None
+        username = member_email
+    else:
+        authorization = sign_in(settings, member_email, follow_ups, show_url)
+        username = authorization.username
+        if username != member_email.lower():
+            log.warning(
+                "signed-in user differs from the staff member's address",
+                staff=member_email,
+                username=username,
+            )
+        options = {
+            "mode": "delegated",
+            "username": username,
+            "tenant_id": authorization.tenant_id,
+            "scopes": list(authorization.scopes),
+        }
+        token_cache = authorization.token_cache
+    with app.transaction() as (session, workspace):
+        member = session.get_one(StaffMember, member_id)
+        mail = _upsert_account(
+            session, workspace.id, member, MAIL_PROVIDER, username, options
+        )
+        calendar_options = dict(options)
+        if token_cache is not None:
+            calendar_options["credential_account_id"] = mail.id
+        calendar = _upsert_account(
+            session, workspace.id, member, CALENDAR_PROVIDER, username, calendar_options
+        )
+        ids = ConnectedAccounts(username, mail.id, calendar.id)
+    if token_cache is not None:
+        store = DatabaseCredentialStore(
+            app.sessions, ids.mail_account_id, app.secret_box()
+        )
+        with store.locked():
+            store.save(token_cache)
+    log.info(
+        "outlook accounts connected",
+        username=username,
+        mail_account=ids.mail_account_id,
+        calendar_account=ids.calendar_account_id,
+    )
+    return ids
+
+
+def _check_application_access(settings: MicrosoftSettings, mailbox: str) -> None:
+    config = settings.graph_config()
+    client = GraphClient(
+        config, ApplicationTokenSource(config), mailbox, application=True
+    )
+    try:
+        client.get(client.url("/mailFolders/inbox", {"$select": "id"}))
+    finally:
+        client.close()
+
+
+def _upsert_account(
+    session: Session,
+    workspace_id: int,
+    member: StaffMember,
+    provider: str,
+    username: str,
+    options: dict[str, Any],
+) -> Account:
+    account = session.scalar(
+        select(Account).where(
+            Account.workspace_id == workspace_id,
+            Account.provider == provider,
+            Account.location == username,
+        )
+    )
+    if account is None:
+        account = Account(
+            workspace_id=workspace_id,
+            staff_member_id=member.id,
+            provider=provider,
+            location=username,
+        )
+        session.add(account)
+    elif account.staff_member_id != member.id:
+        raise click.ClickException(
+            f"{username} is already connected for staff member "
+            f"{account.staff_member.email}; remove that account first"
+        )
+    account.options = {**(account.options or {}), **options}
+    account.status = AccountStatus.ACTIVE
+    account.last_error = None
+    session.flush()
+    return account
+
+
+@click.command("microsoft")
+@click.option(
+    "--staff",
+    "staff_email",
+    required=True,
+    help="Address of the staff member whose mailbox and calendar to connect.",
+)
+@click.option(
+    "--application",
+    is_flag=True,
+    help="Read the mailbox with the app's application permissions "
+    "(client credentials, tenant-wide admin consent) instead of a sign-in.",
+)
+@click.option(
+    "--follow-ups/--no-follow-ups",
+    "follow_ups",
+    default=None,
+    help="Also request Calendars.ReadWrite to place follow-ups; "
+    "default: WARMLINE_MICROSOFT_PLACE_FOLLOW_UPS.",
+)
+@click.option(
+    "--no-browser",
+    is_flag=True,
+    help="Print the sign-in URL instead of opening a browser.",
+)
+@click.pass_obj
+def connect_command(
+    app: AppContext,
+    staff_email: str,
+    application: bool,
+    follow_ups: bool | None,
+    no_browser: bool,
+) -> None:
+    """Connect a staff member's Outlook mailbox and calendar (Microsoft 365)."""
+    settings = MicrosoftSettings.from_environ()
+
+    def show_url(url: str) -> None:
+        click.echo("Sign in at this address to connect the account:")
+        click.echo(url)
+        if not no_browser:
+            open_browser(url)
+
+    try:
+        connected = connect_staff_member(
+            app,
+            settings,
+            staff_email,
+            application=application,
+            place_follow_ups=follow_ups,
+            show_url=show_url,
+        )
+    except (ConnectorError, StaffError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"connected {connected.username}: mail account {connected.mail_account_id}, "
+        f"calendar account {connected.calendar_account_id}"
+    )

@@ -42,8 +42,13 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration; a no-op when it is there."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migrations; a no-op when it is there.
+
+    "heads" rather than "head" applies every branch, so two features that
+    each added a migration on the same parent both apply before a merge
+    revision joins them.
+    """
+    command.upgrade(alembic_config(engine), "heads")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from warmline.models import Base
+from warmline.schema import Base
 
 engine = context.config.attributes["engine"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 from pathlib import Path
 
 from sqlalchemy import select
@@ -122,11 +123,56 @@ def add_imap_account(
         "ca_file": data.ca_file,
         "verify_certificates": data.verify_certificates,
     }
+    return _upsert_server_account(
+        session, workspace, staff, "imap", data.location, options
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class CaldavAccountInput:
+    """What `warmline accounts add caldav` records about a CalDAV server."""
+
+    url: str
+    username: str
+    calendars: tuple[str, ...] = ()
+    ca_bundle: str | None = None
+    verify_tls: bool = True
+    allow_plain_http: bool = False
+
+
+def add_caldav_account(
+    session: Session, workspace: Workspace, staff: StaffMember, data: CaldavAccountInput
+) -> tuple[Account, bool]:
+    """Register a CalDAV account, or update the settings of the one registered."""
+    if not data.url.startswith(("https://", "http://")):
+        raise AccountError(f"URL {data.url!r} is not an http(s) URL of a CalDAV server")
+    if data.ca_bundle is not None and not Path(data.ca_bundle).is_file():
+        raise AccountError(f"CA bundle {data.ca_bundle} does not exist")
+    options = {
+        "username": data.username,
+        "calendars": list(data.calendars),
+        "ca_bundle": data.ca_bundle,
+        "verify_tls": data.verify_tls,
+        "allow_plain_http": data.allow_plain_http,
+    }
+    return _upsert_server_account(
+        session, workspace, staff, "caldav", data.url, options
+    )
+
+
+def _upsert_server_account(
+    session: Session,
+    workspace: Workspace,
+    staff: StaffMember,
+    provider: str,
+    location: str,
+    options: dict[str, Any],
+) -> tuple[Account, bool]:
     account = session.scalar(
         select(Account).where(
             Account.workspace_id == workspace.id,
-            Account.provider == "imap",
-            Account.location == data.location,
+            Account.provider == provider,
+            Account.location == location,
         )
     )
     created = account is None
@@ -134,14 +180,13 @@ def add_imap_account(
         account = Account(
             workspace_id=workspace.id,
             staff_member_id=staff.id,
-            provider="imap",
-            location=data.location,
-            status=AccountStatus.ACTIVE,
+            provider=provider,
+            location=location,
         )
         session.add(account)
     elif account.staff_member_id != staff.id:
         raise AccountError(
-            f"{data.location} is already registered for staff member "
+            f"{location} is already registered for staff member "
             f"{account.staff_member.email}; remove that account first"
         )
     account.options = options

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import Reader
+from connectors.caldav import CaldavConfig, CaldavReader
 from connectors.files.eml import EmlFolderReader
 from connectors.files.ics import IcsReader
 from connectors.files.mbox import MboxReader
@@ -50,12 +51,7 @@ def _ics_reader(account: Account, _services: ReaderServices) -> Reader:
 
 
 def _imap_reader(account: Account, services: ReaderServices) -> Reader:
-    password = services.credentials(account).load()
-    if password is None:
-        raise MissingCredentialError(
-            f"account {account.id} has no stored password; add it again with "
-            "'warmline accounts add imap'"
-        )
+    password = _stored_password(account, services, "imap")
     options = account.options
     config = ImapConfig(
         host=options["host"],
@@ -70,11 +66,37 @@ def _imap_reader(account: Account, services: ReaderServices) -> Reader:
     return ImapReader(config)
 
 
+def _stored_password(account: Account, services: ReaderServices, command: str) -> str:
+    password = services.credentials(account).load()
+    if password is None:
+        raise MissingCredentialError(
+            f"account {account.id} has no stored password; add it again with "
+            f"'warmline accounts add {command}'"
+        )
+    return password
+
+
+def _caldav_reader(account: Account, services: ReaderServices) -> Reader:
+    options = account.options
+    config = CaldavConfig(
+        url=account.location,
+        username=options["username"],
+        password=_stored_password(account, services, "caldav"),
+        calendars=tuple(options["calendars"]) if options.get("calendars") else None,
+        verify_tls=options.get("verify_tls", True),
+        ca_bundle=options.get("ca_bundle"),
+        allow_plain_http=options.get("allow_plain_http", False),
+        default_timezone=options.get("timezone") or account.staff_member.timezone,
+    )
+    return CaldavReader(config)
+
+
 READERS: dict[str, ReaderFactory] = {
     "mbox": lambda account, _services: MboxReader(Path(account.location)),
     "eml": lambda account, _services: EmlFolderReader(Path(account.location)),
     "ics": _ics_reader,
     "imap": _imap_reader,
+    "caldav": _caldav_reader,
 }
 
 

@@ -205,4 +205,55 @@ def sources_table(rows: list[tuple[Any, ...]]) -> str:
     )
 
 
+@accounts_add.command("caldav")
+@click.option("--url", required=True, help="CalDAV server or principal URL.")
+@click.option("--user", "username", required=True, help="Login name on the server.")
+@click.option("--staff", "staff_email", required=True, help="Owner's address.")
+@click.option(
+    "--calendar",
+    "calendars",
+    multiple=True,
+    help="Calendar path to read (repeat); default: every calendar found.",
+)
+@click.option("--ca-bundle", help="PEM file of a private CA that signed the server.")
+@click.option(
+    "--insecure-skip-verify",
+    is_flag=True,
+    help="Do not check the server certificate (test servers only).",
+)
+@click.password_option(
+    "--password",
+    envvar="WARMLINE_CALDAV_PASSWORD",
+    confirmation_prompt=False,
+    help="Password; prompted for when not in WARMLINE_CALDAV_PASSWORD.",
+)
+@pass_app
+@user_errors
+def accounts_add_caldav(
+    app: AppContext,
+    url: str,
+    username: str,
+    staff_email: str,
+    calendars: tuple[str, ...],
+    ca_bundle: str | None,
+    insecure_skip_verify: bool,
+    password: str,
+) -> None:
+    """Register a CalDAV account for a staff member; the password is kept encrypted."""
+    data = accounts.CaldavAccountInput(
+        url=url,
+        username=username,
+        calendars=calendars,
+        ca_bundle=ca_bundle,
+        verify_tls=not insecure_skip_verify,
+    )
+    box = app.secret_box()
+    with app.transaction() as (session, workspace):
+        member = staff.find_staff(session, workspace, staff_email)
+        account, created = accounts.add_caldav_account(session, workspace, member, data)
+    DatabaseCredentialStore(app.sessions, account.id, box).save(password)
+    verb = "added" if created else "updated"
+    click.echo(f"{verb} account {account.id}: caldav {account.location}")
+
+
 accounts_connect.add_command(microsoft.connect_command, "microsoft")

@@ -235,23 +235,39 @@ def _read_batches(
     """
     batch: list[ActivityRecord | Quarantined] = []
     removals: list[Removed | ScopeListed] = []
-    for item in reader.read(cursor, progress):
-        if isinstance(item, Removed | ScopeListed):
-            if batch:
+    try:
+        for item in reader.read(cursor, progress):
+            if isinstance(item, Removed | ScopeListed):
+                if batch:
+                    _write_batch(sessions, context, batch, report)
+                    batch = []
+                removals.append(item)
+            else:
+                if removals:
+                    _write_removals(sessions, context, removals, report)
+                    removals = []
+                batch.append(item)
+            if len(batch) >= batch_size:
                 _write_batch(sessions, context, batch, report)
                 batch = []
-            removals.append(item)
-        else:
-            if removals:
+            if len(removals) >= batch_size:
                 _write_removals(sessions, context, removals, report)
                 removals = []
-            batch.append(item)
-        if len(batch) >= batch_size:
-            _write_batch(sessions, context, batch, report)
-            batch = []
-        if len(removals) >= batch_size:
-            _write_removals(sessions, context, removals, report)
-            removals = []
+    except ConnectorError:
+        # Items read before the connector failed are good: keep them, so the
+        # next run resumes after them instead of reading them again.
+        _flush(sessions, context, batch, removals, report)
+        raise
+    _flush(sessions, context, batch, removals, report)
+
+
+def _flush(
+    sessions: sessionmaker[Session],
+    context: SyncContext,
+    batch: list[ActivityRecord | Quarantined],
+    removals: list[Removed | ScopeListed],
+    report: SyncReport,
+) -> None:
     if batch:
         _write_batch(sessions, context, batch, report)
     if removals:

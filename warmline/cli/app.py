@@ -21,7 +21,7 @@ from warmline.csvfile import CsvInputError
 from warmline.db import create_engine, migrate, session_factory
 from warmline.logs import configure_logging
 from warmline.models import Workspace
-from warmline.providers import microsoft
+from warmline.providers import google, microsoft
 from warmline.settings import (
     ProcessSettings,
     SettingError,
@@ -90,6 +90,7 @@ def main(context: click.Context, database: str | None, workspace: str) -> None:
     context.call_on_close(engine.dispose)
     migrate(engine)
     context.obj = AppContext(session_factory(engine), workspace, settings)
+    google.register_readers()
     microsoft.register_readers()
 
 

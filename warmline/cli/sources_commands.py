@@ -15,7 +15,7 @@ from warmline import (
     staff,
 )
 from warmline.cli.app import AppContext, main, pass_app, user_errors
-from warmline.providers import microsoft
+from warmline.providers import google, microsoft
 from warmline.secrets import DatabaseCredentialStore
 
 # --- sources ------------------------------------------------------------------
@@ -256,4 +256,5 @@ def accounts_add_caldav(
     click.echo(f"{verb} account {account.id}: caldav {account.location}")
 
 
+accounts_connect.add_command(google.connect_command, "google")
 accounts_connect.add_command(microsoft.connect_command, "microsoft")

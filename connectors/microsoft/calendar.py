@@ -335,7 +335,12 @@ class OutlookCalendarReader(Reader):
 
     def _read_round(self, state: CalendarState) -> Iterator[Item]:
         url = state.link or self._initial_url(state)
-        prefer = [f"odata.maxpagesize={self._client.config.page_size}"]
+        # Times come back in UTC; the event's own timeZone field still says
+        # which zone it was made in, and all-day events keep their dates.
+        prefer = [
+            f"odata.maxpagesize={self._client.config.page_size}",
+            'outlook.timezone="UTC"',
+        ]
         while True:
             page = self._client.get(url, prefer)
             value = page.get("value")

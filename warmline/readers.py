@@ -51,9 +51,14 @@ def _ics_reader(account: Account, _services: ReaderServices) -> Reader:
 
 
 def _imap_reader(account: Account, services: ReaderServices) -> Reader:
+    return ImapReader(imap_config(account, services))
+
+
+def imap_config(account: Account, services: ReaderServices) -> ImapConfig:
+    """Build the IMAP settings of an account, with its decrypted password."""
     password = _stored_password(account, services, "imap")
     options = account.options
-    config = ImapConfig(
+    return ImapConfig(
         host=options["host"],
         port=options.get("port"),
         username=options["username"],
@@ -63,7 +68,6 @@ def _imap_reader(account: Account, services: ReaderServices) -> Reader:
         ca_file=options.get("ca_file"),
         folders=tuple(options["folders"]) if options.get("folders") else None,
     )
-    return ImapReader(config)
 
 
 def _stored_password(account: Account, services: ReaderServices, command: str) -> str:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from sqlalchemy import select
@@ -95,3 +101,43 @@ def test_missing_secret_keys_fail_clearly(database_url, dovecot, tmp_path, monke
 
     assert added.exit_code == 1
     assert "not a Fernet key" in added.output
+
+
+def test_watch_syncs_when_mail_arrives(database_url, dovecot, tmp_path):
+    user, password = dovecot.add_user()
+    key = Fernet.generate_key().decode()
+    env = {"WARMLINE_SECRET_KEYS": key, "WARMLINE_IMAP_PASSWORD": password}
+    invoke(database_url, env, "staff", "add", SAM, "--name", "Sam Ortiz")
+    add_imap(database_url, env, dovecot, user)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "warmline.cli", "--database", database_url,
+         "watch", "--account", "1"],
+        env=os.environ | env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = _read_until(process.stdout, b"watching INBOX")
+        with dovecot.client(user, password) as client:
+            client.append("INBOX", referral(7))
+        after = _read_until(process.stdout, b"ok")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+
+    assert b"watching INBOX of account 1" in first
+    row = after.strip().splitlines()[-1].split()
+    assert row[:3] == [b"1", b"1", b"1"]  # account 1: one read, one new
+    assert row[-1] == b"ok"
+
+
+def _read_until(stream, marker: bytes, timeout: float = 30.0) -> bytes:  # type: ignore[no-untyped-def]
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen and time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            break
+        seen += line
+    return seen

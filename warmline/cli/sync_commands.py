@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ import click
 from tabulate import tabulate
 from tqdm import tqdm
 
-from connectors import ProgressCallback
+from connectors import ConnectorError, ProgressCallback
+from connectors.imap import watch as imap_watch
 from warmline import (
     accounts,
     demo,
@@ -22,7 +24,8 @@ from warmline import (
 )
 from warmline.cli.app import AppContext, main, pass_app, user_errors
 from warmline.cli.sources_commands import sources_table
-from warmline.models import TouchpointStatus
+from warmline.models import Account, TouchpointStatus
+from warmline.readers import ReaderServices, imap_config
 
 # --- sync ---------------------------------------------------------------------
 
@@ -51,6 +54,46 @@ def sync(app: AppContext, account_ids: tuple[int, ...]) -> None:
     _print_reports(app, reports)
     if any(report.error for report in reports):
         sys.exit(1)
+
+
+@main.command()
+@click.option("--account", "account_id", type=int, required=True, help="IMAP account.")
+@click.option("--folder", default="INBOX", show_default=True, help="Folder to watch.")
+@pass_app
+@user_errors
+def watch(app: AppContext, account_id: int, folder: str) -> None:
+    """Wait for new mail with IMAP IDLE and sync the account when it arrives.
+
+    Runs until interrupted (Ctrl-C). One sync runs first, so nothing that
+    arrived while nobody watched is missed.
+    """
+    services = ReaderServices(app.sessions, app.secret_box)
+    with app.transaction() as (session, workspace):
+        account = session.get(Account, account_id)
+        if account is None or account.workspace_id != workspace.id:
+            raise click.ClickException(f"no account with id {account_id}")
+        if account.provider != "imap":
+            raise click.ClickException(
+                f"account {account_id} is {account.provider}; "
+                "watch needs an IMAP account"
+            )
+        config = imap_config(account, services)
+
+    def sync_now(_folder: str) -> None:
+        report = pipeline.sync_account(
+            app.sessions, account_id, app.batch_size, secret_box=app.secret_box
+        )
+        _print_reports(app, [report])
+
+    stop = threading.Event()
+    sync_now(folder)
+    click.echo(f"watching {folder} of account {account_id}; Ctrl-C stops")
+    try:
+        imap_watch(config, sync_now, stop, folder=folder)
+    except KeyboardInterrupt:
+        stop.set()
+    except ConnectorError as error:
+        raise click.ClickException(str(error)) from error
 
 
 def _progress_bar(account_id: int) -> ProgressCallback | None:

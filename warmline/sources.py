@@ -153,10 +153,10 @@ def import_sources(
 
 def parse_rows(path: Path, phone_region: str) -> Iterable[SourceRow]:
     for line, raw in read_rows(path, COLUMN_ALIASES, required=("type", "name")):
-        yield _parse_row(path, line, raw, phone_region)
+        yield parse_row(path, line, raw, phone_region)
 
 
-def _parse_row(path: Path, line: int, raw: dict[str, str], region: str) -> SourceRow:
+def parse_row(path: Path, line: int, raw: dict[str, str], region: str) -> SourceRow:
     def fail(column: str, message: str) -> CsvInputError:
         return CsvInputError(path, line, f"{column} {message}")
 

@@ -47,6 +47,7 @@ from warmline.models import (
     TouchpointStatus,
     utcnow,
 )
+from warmline.web_models import TouchpointDecision
 
 ActivityKey = tuple[str, str, str]
 
@@ -423,7 +424,8 @@ def write_touchpoints(
 ) -> None:
     """Make each activity's touchpoints equal to its links.
 
-    A touchpoint that a person confirmed or rejected (`decided_by` set) is
+    A touchpoint that a person confirmed or rejected (`decided_by` set, or a
+    decision recorded by a web user who is not a staff member) is
     left as it is, whatever the matcher now says.
     """
     wanted = {
@@ -432,9 +434,10 @@ def write_touchpoints(
     stored = session.scalars(
         select(Touchpoint).where(Touchpoint.activity_id.in_(wanted))
     ).all()
+    decided = _decided_in_web(session, [touchpoint.id for touchpoint in stored])
     for touchpoint in stored:
         link = wanted[touchpoint.activity_id].pop(touchpoint.practice_id, None)
-        if touchpoint.decided_by is not None:
+        if touchpoint.decided_by is not None or touchpoint.id in decided:
             continue
         if link is None:
             session.delete(touchpoint)
@@ -450,6 +453,19 @@ def write_touchpoints(
             _apply_link(touchpoint, link)
             session.add(touchpoint)
     session.flush()
+
+
+def _decided_in_web(session: Session, touchpoint_ids: list[int]) -> set[int]:
+    """Return the touchpoints a web user decided who is not a staff member."""
+    if not touchpoint_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(TouchpointDecision.touchpoint_id).where(
+                TouchpointDecision.touchpoint_id.in_(touchpoint_ids)
+            )
+        )
+    )
 
 
 def _apply_link(touchpoint: Touchpoint, link: Link) -> None:

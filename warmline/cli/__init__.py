@@ -3,7 +3,14 @@
 Each module adds its commands to the `main` group when imported.
 """
 
-from warmline.cli import setup_commands, sources_commands, sync_commands
+from warmline.cli import setup_commands, sources_commands, sync_commands, web_commands
 from warmline.cli.app import AppContext, main
 
-__all__ = ["AppContext", "main", "setup_commands", "sources_commands", "sync_commands"]
+__all__ = [
+    "AppContext",
+    "main",
+    "setup_commands",
+    "sources_commands",
+    "sync_commands",
+    "web_commands",
+]

@@ -1,0 +1,118 @@
+"""Commands of the review site: serve it, and manage its users."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+from tabulate import tabulate
+
+from warmline.cli.app import AppContext, main, pass_app
+from warmline.web_models import WebRole
+
+# web.* is imported inside the commands so that every other command starts
+# without loading FastAPI and argon2.
+
+
+@main.command("web")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; keep 127.0.0.1 behind a reverse proxy.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="TCP port to listen on.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies whose X-Forwarded-For and X-Forwarded-Proto headers are trusted; "
+    "the client address counts toward sign-in limits and https marks the "
+    "session cookie Secure.",
+)
+@pass_app
+def web_command(
+    app: AppContext, host: str, port: int, forwarded_allow_ips: str
+) -> None:
+    """Serve the review site and JSON API with uvicorn until interrupted."""
+    import uvicorn
+
+    from web import create_app
+
+    # --database may name another database than the settings do.
+    engine = app.sessions.kw["bind"]
+    settings = dataclasses.replace(
+        app.settings, database_url=engine.url.render_as_string(hide_password=False)
+    )
+    click.echo(f"serving Warmline on http://{host}:{port}/ (Ctrl+C stops)")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@main.group("users")
+def users_group() -> None:
+    """Add and list the people who sign in to the review site."""
+
+
+@users_group.command("add")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in WebRole]),
+    default=WebRole.MEMBER.value,
+    show_default=True,
+    help="admin may also import sources; member reviews and reads.",
+)
+@click.password_option(
+    "--password",
+    prompt="Password",
+    help="Password of at least 12 characters; prompted for when omitted.",
+)
+@pass_app
+def users_add(app: AppContext, email: str, role: str, password: str) -> None:
+    """Create the web user EMAIL in the workspace, or reset their password and role."""
+    from web.passwords import PasswordError, Passwords
+    from web.users import UserError, staff_member_id, upsert_user
+
+    with app.transaction() as (session, workspace):
+        try:
+            user, created = upsert_user(
+                session, workspace, email, password, WebRole(role), Passwords()
+            )
+        except (UserError, PasswordError) as error:
+            raise click.ClickException(str(error)) from error
+        staff_id = staff_member_id(session, user)
+        address = user.email
+    verb = "created" if created else "updated"
+    click.echo(f"web user {address} {verb} with role {role}")
+    if staff_id is None:
+        click.echo(
+            f"note: {address} is no staff member's address, so review decisions "
+            "by this user record the user but leave the staff member empty"
+        )
+
+
+@users_group.command("list")
+@pass_app
+def users_list(app: AppContext) -> None:
+    """Print the workspace's web users with their role and last sign-in."""
+    from web.users import list_users
+
+    with app.transaction() as (session, workspace):
+        rows = [
+            (user.email, user.role.value, user.last_sign_in_at or "never")
+            for user in list_users(session, workspace)
+        ]
+    click.echo(tabulate(rows, headers=("email", "role", "last sign-in")))

@@ -1,0 +1,159 @@
+"""JSON shapes of the API, as they appear in /api/openapi.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from web.pages.common import MAX_ID
+
+Id = Field(ge=1, le=MAX_ID)
+
+
+class SignInIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class MeOut(BaseModel):
+    email: str
+    role: Literal["admin", "member"]
+    workspace_id: int
+    staff_member_id: int | None
+    csrf_token: str = Field(description="Send it as X-CSRF-Token on unsafe requests.")
+
+
+class HealthOut(BaseModel):
+    cadence_days: int | None
+    last_touch: dt.datetime | None
+    days_since: int | None
+    cold: bool
+
+
+class SourceOut(BaseModel):
+    id: int
+    kind: Literal["practice", "provider", "contact"]
+    name: str
+    practice_id: int | None
+    practice_name: str | None
+    title: str | None
+    owner: str | None
+    health: HealthOut
+
+
+class SourceDetailOut(SourceOut):
+    emails: list[str]
+    domains: list[str]
+    phones: list[str]
+    address: str | None
+    npi: str | None
+    people: list[SourceOut]
+
+
+class ReasonOut(BaseModel):
+    signal: str
+    detail: str
+    score: float
+
+
+class DecisionOut(BaseModel):
+    action: Literal["confirm", "reject", "reassign"]
+    status: Literal["confirmed", "needs_review", "rejected"]
+    user: str | None
+    decided_at: dt.datetime
+
+
+class ParticipantOut(BaseModel):
+    role: str
+    address: str
+    name: str | None
+
+
+class TouchpointOut(BaseModel):
+    id: int
+    occurred_at: dt.datetime
+    kind: str
+    direction: str | None
+    subject: str | None
+    staff: str
+    practice_id: int
+    practice: str
+    person_id: int | None
+    person: str | None
+    confidence: float
+    status: Literal["confirmed", "needs_review", "rejected"]
+    reasons: list[ReasonOut]
+    decided_by_staff: bool
+    decision: DecisionOut | None
+    participants: list[ParticipantOut]
+
+
+class DecisionIn(BaseModel):
+    touchpoint_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=500
+    )
+    action: Literal["confirm", "reject"]
+
+
+class DecisionResultOut(BaseModel):
+    decided: list[int]
+    status: Literal["confirmed", "rejected"]
+
+
+class ReassignIn(BaseModel):
+    practice_id: int = Id
+    person_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class AccountOut(BaseModel):
+    id: int
+    provider: str
+    location: str
+    staff: str
+    status: Literal["active", "needs_reauth", "error", "disabled"]
+    status_text: str
+    last_sync_at: dt.datetime | None
+    cursor_age_seconds: int | None
+    has_cursor: bool
+    last_error: str | None
+    activities_stored: int
+    activities_matched: int
+    dropped: dict[str, int]
+    quarantined: int
+
+
+class ColdOut(BaseModel):
+    source_id: int
+    kind: str
+    name: str
+    practice: str | None
+    owner: str | None
+    cadence_days: int
+    last_touch: dt.datetime | None
+    days_since: int | None
+    overdue_days: int | None
+
+
+class RowOut(BaseModel):
+    line: int
+    values: dict[str, str]
+    error: str | None
+
+
+class ImportSummaryOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class UploadOut(BaseModel):
+    id: int
+    filename: str
+    created_at: dt.datetime
+    imported_at: dt.datetime | None
+    ok: bool | None = Field(description="null once imported")
+    file_errors: list[str]
+    rows: list[RowOut]
+    summary: ImportSummaryOut | None

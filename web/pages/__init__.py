@@ -1,0 +1,12 @@
+"""Server-rendered pages; each works without JavaScript."""
+
+from fastapi import APIRouter
+
+from web.pages import accounts, imports, review, signin, sources, today
+
+
+def pages_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    for module in (signin, today, sources, review, accounts, imports):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,217 @@
+"""Touchpoints as the site shows them: activity, practice, person, reasons and
+the latest decision, read for one workspace at a time."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
+
+from warmline.models import (
+    Activity,
+    ActivityParticipant,
+    ReferralSource,
+    StaffMember,
+    Touchpoint,
+    TouchpointPerson,
+    TouchpointStatus,
+)
+from warmline.web_models import DecisionAction, TouchpointDecision, WebUser
+
+MAX_PAGE = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class ReasonView:
+    signal: str
+    detail: str
+    score: float
+
+
+@dataclasses.dataclass(frozen=True)
+class DecisionView:
+    action: DecisionAction
+    status: TouchpointStatus
+    user_email: str | None
+    decided_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class ParticipantView:
+    role: str
+    address: str
+    name: str | None
+
+
+@dataclasses.dataclass
+class TouchpointView:
+    id: int
+    activity_id: int
+    occurred_at: dt.datetime
+    kind: str
+    direction: str | None
+    subject: str | None
+    staff_email: str
+    staff_name: str
+    practice_id: int
+    practice_name: str
+    person_id: int | None
+    person_name: str | None
+    confidence: float
+    status: TouchpointStatus
+    reasons: list[ReasonView]
+    decided_by_staff: bool
+    decision: DecisionView | None = None
+    participants: list[ParticipantView] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class TouchpointFilter:
+    """Conditions on the touchpoints of one workspace; None means any."""
+
+    status: TouchpointStatus | None = None
+    source_id: int | None = None
+    staff_member_id: int | None = None
+    kind: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    newest_first: bool = True
+
+
+def _reasons(raw: Sequence[dict[str, Any]]) -> list[ReasonView]:
+    return [
+        ReasonView(str(item["signal"]), str(item["detail"]), float(item["score"]))
+        for item in raw
+    ]
+
+
+def touchpoint_query(
+    workspace_id: int, where: TouchpointFilter
+) -> Select[Touchpoint, Activity, str, str, StaffMember]:
+    practice = aliased(ReferralSource)
+    person = aliased(ReferralSource)
+    query = (
+        select(Touchpoint, Activity, practice.name, person.name, StaffMember)
+        .join(Activity, Activity.id == Touchpoint.activity_id)
+        .join(practice, practice.id == Touchpoint.practice_id)
+        .outerjoin(person, person.id == Touchpoint.person_id)
+        .join(StaffMember, StaffMember.id == Activity.staff_member_id)
+        .where(Touchpoint.workspace_id == workspace_id)
+    )
+    if where.status is not None:
+        query = query.where(Touchpoint.status == where.status)
+    if where.source_id is not None:
+        via_person = select(TouchpointPerson.touchpoint_id).where(
+            TouchpointPerson.person_id == where.source_id
+        )
+        query = query.where(
+            (Touchpoint.practice_id == where.source_id) | Touchpoint.id.in_(via_person)
+        )
+    if where.staff_member_id is not None:
+        query = query.where(Activity.staff_member_id == where.staff_member_id)
+    if where.kind is not None:
+        query = query.where(Activity.kind == where.kind)
+    if where.since is not None:
+        start = dt.datetime.combine(where.since, dt.time.min, dt.UTC)
+        query = query.where(Activity.occurred_at >= start)
+    if where.until is not None:
+        end = dt.datetime.combine(where.until, dt.time.max, dt.UTC)
+        query = query.where(Activity.occurred_at <= end)
+    if where.newest_first:
+        return query.order_by(Activity.occurred_at.desc(), Touchpoint.id.desc())
+    return query.order_by(Activity.occurred_at, Touchpoint.id)
+
+
+def list_touchpoints(
+    session: Session,
+    workspace_id: int,
+    where: TouchpointFilter,
+    limit: int = 100,
+    offset: int = 0,
+    with_participants: bool = False,
+) -> list[TouchpointView]:
+    query = touchpoint_query(workspace_id, where).limit(min(limit, MAX_PAGE))
+    views = [_view(*row) for row in session.execute(query.offset(offset))]
+    _attach_decisions(session, views)
+    if with_participants:
+        _attach_participants(session, views)
+    return views
+
+
+def get_touchpoint(
+    session: Session, workspace_id: int, touchpoint_id: int
+) -> TouchpointView | None:
+    query = touchpoint_query(workspace_id, TouchpointFilter()).where(
+        Touchpoint.id == touchpoint_id
+    )
+    row = session.execute(query).first()
+    if row is None:
+        return None
+    views = [_view(*row)]
+    _attach_decisions(session, views)
+    _attach_participants(session, views)
+    return views[0]
+
+
+def _view(
+    touchpoint: Touchpoint,
+    activity: Activity,
+    practice_name: str,
+    person_name: str | None,
+    staff: StaffMember,
+) -> TouchpointView:
+    return TouchpointView(
+        id=touchpoint.id,
+        activity_id=activity.id,
+        occurred_at=activity.occurred_at,
+        kind=activity.kind,
+        direction=activity.direction,
+        subject=activity.subject,
+        staff_email=staff.email,
+        staff_name=staff.name,
+        practice_id=touchpoint.practice_id,
+        practice_name=practice_name,
+        person_id=touchpoint.person_id,
+        person_name=person_name,
+        confidence=touchpoint.confidence,
+        status=touchpoint.status,
+        reasons=_reasons(touchpoint.reasons),
+        decided_by_staff=touchpoint.decided_by is not None,
+    )
+
+
+def _attach_decisions(session: Session, views: list[TouchpointView]) -> None:
+    """Set each view's latest decision made on the site, if any."""
+    by_id = {view.id: view for view in views}
+    if not by_id:
+        return
+    rows = session.execute(
+        select(TouchpointDecision, WebUser.email)
+        .outerjoin(WebUser, WebUser.id == TouchpointDecision.user_id)
+        .where(TouchpointDecision.touchpoint_id.in_(by_id))
+        .order_by(TouchpointDecision.decided_at, TouchpointDecision.id)
+    )
+    for decision, email in rows:
+        by_id[decision.touchpoint_id].decision = DecisionView(
+            decision.action, decision.status, email, decision.decided_at
+        )
+
+
+def _attach_participants(session: Session, views: list[TouchpointView]) -> None:
+    by_activity: dict[int, list[TouchpointView]] = {}
+    for view in views:
+        by_activity.setdefault(view.activity_id, []).append(view)
+    if not by_activity:
+        return
+    rows = session.scalars(
+        select(ActivityParticipant)
+        .where(ActivityParticipant.activity_id.in_(by_activity))
+        .order_by(ActivityParticipant.id)
+    )
+    for row in rows:
+        for view in by_activity[row.activity_id]:
+            view.participants.append(ParticipantView(row.role, row.address, row.name))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from matcher import weights
 from matcher.index import SourceIndex
 from matcher.records import Link, MatchSettings, Reason, Signal, SourceKind, Status
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Evidence:
-    """One signal pointing at one practice, and maybe at one person there."""
+class Evidence(NamedTuple):
+    """One signal pointing at one practice, and maybe at one person there.
+
+    A named tuple rather than a dataclass, because matching makes one or
+    more per participant and a tuple is the cheapest record to create.
+    """
 
     practice_id: int
     signal: Signal
@@ -35,24 +38,40 @@ def spread_over_practices(score: float, practice_count: int) -> float | None:
     return min(score * weights.AMBIGUOUS_FACTOR, weights.AMBIGUOUS_CAP)
 
 
-@dataclasses.dataclass
 class _PracticeTally:
-    inherited: float = 0.0
-    inherited_confirmed: bool = False
-    inherited_person_id: int | None = None
-    inherited_also: tuple[int, ...] = ()
-    best_by_signal: dict[Signal, float] = dataclasses.field(default_factory=dict)
-    reasons: dict[tuple[Signal, str], Reason] = dataclasses.field(default_factory=dict)
-    people: dict[int, float] = dataclasses.field(default_factory=dict)
+    """The evidence of one activity for one practice, collected so far."""
+
+    __slots__ = (
+        "inherited",
+        "inherited_confirmed",
+        "inherited_person_id",
+        "inherited_also",
+        "inherited_signals",
+        "best_by_signal",
+        "reasons",
+        "people",
+    )
+
+    def __init__(self) -> None:
+        self.inherited = 0.0
+        self.inherited_confirmed = False
+        self.inherited_person_id: int | None = None
+        self.inherited_also: tuple[int, ...] = ()
+        self.inherited_signals: set[Signal] = set()
+        self.best_by_signal: dict[Signal, float] = {}
+        self.reasons: dict[tuple[Signal, str], Reason] = {}
+        self.people: dict[int, float] = {}
 
 
 class Tally:
     """Collects evidence per practice and turns it into links.
 
     Within one signal kind only the strongest score counts, so ten
-    recipients at one domain weigh no more than one.  Across kinds, and
-    with a confidence inherited from the thread, scores combine as
-    1 - product(1 - score).
+    recipients at one domain weigh no more than one.  Across kinds, scores
+    combine as 1 - product(1 - score).  A confidence inherited from the
+    thread counts as one more score of each signal kind behind the thread
+    link.  So a reply that repeats the same kind of evidence (a name alone,
+    again) adds nothing, while a new kind (a practice domain) adds to it.
     """
 
     def __init__(self, index: SourceIndex) -> None:
@@ -74,6 +93,7 @@ class Tally:
             for reason in link.reasons:
                 if reason.signal is not Signal.THREAD:
                     tally.reasons.setdefault((reason.signal, reason.detail), reason)
+                    tally.inherited_signals.add(reason.signal)
             if link.confidence < tally.inherited:
                 continue
             tally.inherited = link.confidence
@@ -123,9 +143,14 @@ class Tally:
     def _link(
         self, practice_id: int, tally: _PracticeTally, settings: MatchSettings
     ) -> Link | None:
-        doubt = (1.0 - tally.inherited) * math.prod(
-            1.0 - score for score in tally.best_by_signal.values()
-        )
+        inherited = tally.inherited
+        new_scores = []
+        for signal, score in tally.best_by_signal.items():
+            if signal in tally.inherited_signals:
+                inherited = max(inherited, score)
+            else:
+                new_scores.append(score)
+        doubt = (1.0 - inherited) * math.prod(1.0 - score for score in new_scores)
         confidence = round(1.0 - doubt, 4)
         if confidence >= settings.confirm_threshold or tally.inherited_confirmed:
             # A thread link a person confirmed stays confirmed in replies.

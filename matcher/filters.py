@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from connectors.records import (
@@ -12,7 +13,7 @@ from connectors.records import (
     ParticipantRole,
 )
 from matcher.records import DropReason, MatchSettings
-from matcher.text import domain_of, is_same_or_subdomain, local_part_of
+from matcher.text import domain_of, local_part_of
 
 # Local parts of automated senders: no-reply@, do_not_reply@, mailer-daemon@,
 # calendar-noreply@, notifications+abc@.  Separators are removed first, so
@@ -57,10 +58,17 @@ def is_internal_address(address: str, settings: MatchSettings) -> bool:
     """Tell whether an address is a staff address or at one of our domains."""
     if address in settings.staff_addresses:
         return True
+    own_domains = settings.own_domains
     domain = domain_of(address)
-    return any(is_same_or_subdomain(domain, own) for own in settings.own_domains)
+    # The domain and each parent of it, so that subdomains count too.
+    while domain:
+        if domain in own_domains:
+            return True
+        domain = domain.partition(".")[2]
+    return False
 
 
+@functools.lru_cache(maxsize=65_536)
 def is_automated_address(address: str) -> bool:
     """Tell whether an address belongs to a no-reply or notification sender."""
     local = _SEPARATORS.sub("", local_part_of(address).split("+", 1)[0])
@@ -70,10 +78,12 @@ def is_automated_address(address: str) -> bool:
 
 
 def _sent_by_automated_address(activity: Activity) -> bool:
-    return any(
-        participant.role in _SENDER_ROLES and is_automated_address(participant.address)
-        for participant in activity.participants
-    )
+    for participant in activity.participants:
+        if participant.role in _SENDER_ROLES and is_automated_address(
+            participant.address
+        ):
+            return True
+    return False
 
 
 def _declined_by_staff(activity: Activity, settings: MatchSettings) -> bool:
@@ -120,6 +130,7 @@ def _is_internal(activity: Activity, settings: MatchSettings) -> bool:
     addresses = {participant.address for participant in activity.participants}
     if not addresses:
         return False
-    if not all(is_internal_address(address, settings) for address in addresses):
-        return False
+    for address in addresses:
+        if not is_internal_address(address, settings):
+            return False
     return activity.kind is ActivityKind.EMAIL or len(addresses) >= 2

@@ -3,26 +3,43 @@
 Built once per sync from every practice, provider and contact of a
 workspace, then shared by all matching in that sync.  Each lookup is a
 dictionary access.  Fuzzy comparison runs only on the few candidates found
-under a blocking key: a surname word or its first four letters, a
-practice-name word, or a house number.
+under a blocking key: a surname form, a typo key of a surname (the
+surname with one letter deleted), a practice-name word, or a house
+number.  The evidence of participants and meeting texts is kept in a
+cache of bounded size, because the same correspondents recur in a
+mailbox.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from typing import NamedTuple
 
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
+
+from matcher.cache import BoundedCache
 from matcher.freemail import is_free_mail_domain
 from matcher.names import (
+    GIVEN_CONFLICT,
     PersonName,
     blocking_keys_of_name,
     blocking_keys_of_text,
+    blocking_keys_of_words,
     compare_names,
+    given_names_may_agree,
     parse_person_name,
+    typo_keys,
 )
-from matcher.orgnames import OrgName, canonical_words, coverage_in_text, parse_org_name
+from matcher.orgnames import (
+    OrgName,
+    canonical_words,
+    coverage_in_text,
+    max_coverage,
+    parse_org_name,
+)
 from matcher.phones import normalize_phone_number
 from matcher.records import SourceKind, SourceRecord
 from matcher.streets import (
@@ -30,36 +47,37 @@ from matcher.streets import (
     compare_street_addresses,
     find_street_addresses,
 )
+from matcher.text import words
 
 logger = logging.getLogger(__name__)
 
+# Below this Jaro-Winkler similarity two surnames are not compared in full.
+# compare_names accepts surname typos from 0.9, so this only saves work.
+_TYPO_MIN_SIMILARITY = 0.88
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class DomainMatch:
+
+class DomainMatch(NamedTuple):
     """The practices that list `domain`, the most specific domain found."""
 
     domain: str
     practices: tuple[SourceRecord, ...]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PersonMatch:
+class PersonMatch(NamedTuple):
     """A provider or contact whose name is similar to a given name."""
 
     person: SourceRecord
     similarity: float
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PracticeMention:
+class PracticeMention(NamedTuple):
     """A practice named in a text, with the share of its name found there."""
 
     practice: SourceRecord
     coverage: float
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class StreetMatch:
+class StreetMatch(NamedTuple):
     """A source whose street address a text contains, with the score."""
 
     source: SourceRecord
@@ -74,22 +92,30 @@ class SourceIndex:
     when two records share an id.
     """
 
-    def __init__(self, records: Iterable[SourceRecord]) -> None:
+    def __init__(
+        self, records: Iterable[SourceRecord], cache_size: int = 100_000
+    ) -> None:
         self._records: dict[int, SourceRecord] = {}
         self._by_address: dict[str, list[SourceRecord]] = defaultdict(list)
         self._by_domain: dict[str, list[SourceRecord]] = defaultdict(list)
         self._by_phone: dict[str, list[SourceRecord]] = defaultdict(list)
         self._people_at: dict[int, list[SourceRecord]] = defaultdict(list)
+        self._providers_at: dict[int, tuple[SourceRecord, ...]] = {}
         self._person_names: dict[int, PersonName] = {}
+        self._keys_of_person: dict[int, frozenset[str]] = {}
         self._by_name_key: dict[str, list[int]] = defaultdict(list)
         self._name_keys_at: dict[int, set[str]] = defaultdict(set)
         self._by_surname: dict[str, list[int]] = defaultdict(list)
+        self._by_surname_word: dict[str, list[int]] = defaultdict(list)
+        self._words_by_typo_key: dict[str, set[str]] = defaultdict(set)
         self._practice_names: dict[int, OrgName] = {}
         self._by_practice_word: dict[str, list[int]] = defaultdict(list)
         self._by_house_number: dict[str, list[tuple[int, StreetAddress]]] = defaultdict(
             list
         )
         self._add_all(list(records))
+        self.cache: BoundedCache[object, object] = BoundedCache(cache_size)
+        """Evidence already worked out in this sync, for the signals module."""
 
     def __len__(self) -> int:
         return len(self._records)
@@ -118,6 +144,9 @@ class SourceIndex:
                 self._add_person(record)
         for record in self._records.values():
             self._add_contact_points(record)
+        for practice_id, people in self._people_at.items():
+            providers = [p for p in people if p.kind is SourceKind.PROVIDER]
+            self._providers_at[practice_id] = tuple(providers)
         if orphans:
             # One line for all of them, because a broken import can orphan many.
             logger.warning(
@@ -154,11 +183,17 @@ class SourceIndex:
         if name is None:
             return
         self._person_names[person.id] = name
+        self._keys_of_person[person.id] = frozenset(blocking_keys_of_name(name))
         for key in blocking_keys_of_name(name):
             self._by_name_key[key].append(person.id)
             self._name_keys_at[person.practice_id].add(key)
         for surname in name.surnames:
             self._by_surname[surname].append(person.id)
+        # A first surname is sometimes parsed as a middle name.
+        for word in {*name.surnames, *(m for m in name.middle if len(m) > 1)}:
+            self._by_surname_word[word].append(person.id)
+            for key in typo_keys(word):
+                self._words_by_typo_key[key].add(word)
 
     def _add_contact_points(self, record: SourceRecord) -> None:
         for address in record.emails:
@@ -189,11 +224,8 @@ class SourceIndex:
         return tuple(self._people_at.get(practice_id, ()))
 
     def providers_at(self, practice_id: int) -> tuple[SourceRecord, ...]:
-        return tuple(
-            person
-            for person in self._people_at.get(practice_id, ())
-            if person.kind is SourceKind.PROVIDER
-        )
+        """Return the providers of a practice, without its contacts."""
+        return self._providers_at.get(practice_id, ())
 
     def person_name(self, person_id: int) -> PersonName | None:
         """Return the parsed name of a provider or contact."""
@@ -235,13 +267,26 @@ class SourceIndex:
         the matcher skip parsing the display names of the many senders who
         match no one in the index.
         """
-        keys = blocking_keys_of_text(display)
         if practice_ids is None:
-            return any(key in self._by_name_key for key in keys)
+            # Word by word, so that a common surname returns before the typo
+            # keys of every word are made.
+            by_name_key = self._by_name_key
+            for word in words(display):
+                if word in by_name_key:
+                    return True
+                for key in typo_keys(word):
+                    if key in by_name_key:
+                        return True
+            return False
+        keys = blocking_keys_of_text(display)
         return any(
             not keys.isdisjoint(self._name_keys_at.get(practice_id, ()))
             for practice_id in practice_ids
         )
+
+    def has_people(self, practice_ids: Collection[int]) -> bool:
+        """Tell whether any of these practices has a provider or contact."""
+        return any(practice_id in self._people_at for practice_id in practice_ids)
 
     def people_named(
         self,
@@ -251,21 +296,47 @@ class SourceIndex:
     ) -> list[PersonMatch]:
         """Return people whose name is similar to `name`, most similar first.
 
-        With `practice_ids`, only people of those practices are compared;
-        otherwise only people sharing a surname blocking key with `name`.
+        With `practice_ids`, every person of those practices is compared,
+        because a practice has few people.  Otherwise the people sharing a
+        surname form with `name` are compared first, and only when none is
+        similar enough, the people under a typo key of its surname.
         """
         if practice_ids is not None:
+            # Only people who share a surname or typo key with some word of
+            # the name can reach the minimum similarity.
+            keys = blocking_keys_of_words(name)
             candidates = [
                 person.id
                 for practice_id in practice_ids
                 for person in self._people_at.get(practice_id, ())
+                if not keys.isdisjoint(self._keys_of_person.get(person.id, ()))
             ]
-        else:
-            candidates = self._candidates_by_name(name)
+            return self._compare(name, candidates, min_similarity, True)
+        matches = self._compare(name, self._exact_candidates(name), min_similarity)
+        if matches:
+            return matches
+        return self._compare(name, self._typo_candidates(name), min_similarity)
+
+    def _compare(
+        self,
+        name: PersonName,
+        candidates: Iterable[int],
+        min_similarity: float,
+        within_practices: bool = False,
+    ) -> list[PersonMatch]:
         matches: list[PersonMatch] = []
+        # Across the whole index most people sharing a surname have another
+        # given name; skip them before the full comparison.
+        need_given = (
+            not within_practices
+            and min_similarity > GIVEN_CONFLICT
+            and bool(name.first)
+        )
         for person_id in dict.fromkeys(candidates):
             known = self._person_names.get(person_id)
             if known is None:
+                continue
+            if need_given and not given_names_may_agree(name, known):
                 continue
             similarity = compare_names(name, known)
             if similarity >= min_similarity:
@@ -273,18 +344,40 @@ class SourceIndex:
         matches.sort(key=lambda match: -match.similarity)
         return matches
 
-    def _candidates_by_name(self, name: PersonName) -> list[int]:
-        keys = blocking_keys_of_text(" ".join((name.first, *name.middle, name.last)))
-        for surname in name.surnames:
-            keys.update(blocking_keys_of_text(surname))
+    def _exact_candidates(self, name: PersonName) -> list[int]:
         candidates: list[int] = []
-        for key in keys:
-            candidates.extend(self._by_name_key.get(key, ()))
+        # The given name too, for names written family first without a comma.
+        for word in {*name.surnames, name.last_key, name.first, *name.middle}:
+            candidates.extend(self._by_surname_word.get(word, ()))
+        return candidates
+
+    def _typo_candidates(self, name: PersonName) -> list[int]:
+        """Return people whose surname is close to one of the name's words."""
+        candidates: list[int] = []
+        for word in {name.last_key, name.first}:
+            if len(word) < 4:
+                continue
+            # Compare distinct surname words, far fewer than the people.
+            block: set[str] = set()
+            for key in typo_keys(word):
+                block.update(self._words_by_typo_key.get(key, ()))
+            found = process.extract(
+                word,
+                block,
+                scorer=JaroWinkler.normalized_similarity,
+                score_cutoff=_TYPO_MIN_SIMILARITY,
+                limit=None,
+            )
+            for surname, _, _ in found:
+                candidates.extend(self._by_surname_word[surname])
         return candidates
 
     def people_with_surname(self, word: str) -> tuple[SourceRecord, ...]:
         """Return the people one of whose surname forms is `word` exactly."""
-        return tuple(self._records[i] for i in self._by_surname.get(word, ()))
+        ids = self._by_surname.get(word)
+        if ids is None:
+            return ()
+        return tuple(self._records[i] for i in ids)
 
     # -- practice names and street addresses ----------------------------
 
@@ -298,8 +391,12 @@ class SourceIndex:
             for practice_id in self._by_practice_word.get(token, ()):
                 candidates[practice_id] = None
         mentions: list[PracticeMention] = []
+        text_words = frozenset(tokens)
         for practice_id in candidates:
-            coverage = coverage_in_text(self._practice_names[practice_id], tokens)
+            org_name = self._practice_names[practice_id]
+            if max_coverage(org_name, text_words) < min_coverage:
+                continue
+            coverage = coverage_in_text(org_name, tokens)
             if coverage >= min_coverage:
                 mentions.append(PracticeMention(self._records[practice_id], coverage))
         mentions.sort(key=lambda mention: -mention.coverage)

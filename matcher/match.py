@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from connectors.records import Activity, ActivityKind, Participant
 from matcher import signals
-from matcher.evidence import Tally
+from matcher.evidence import Evidence, Tally
 from matcher.filters import classify, is_internal_address
 from matcher.index import SourceIndex
 from matcher.records import DropReason, Link, MatchResult, MatchSettings, Signal
@@ -59,13 +59,36 @@ def _external_participants(
 
 def _add_meeting_text(activity: Activity, index: SourceIndex, tally: Tally) -> None:
     if activity.subject:
-        title = activity.subject
-        tally.add(signals.practice_name_evidence(title, "title", Signal.TITLE, index))
-        tally.add(signals.title_people_evidence(title, index))
+        tally.add(_cached(index, "title", activity.subject, _title_evidence))
     if activity.location:
-        location = activity.location
-        tally.add(signals.location_address_evidence(location, index))
-        tally.add(
-            signals.practice_name_evidence(location, "location", Signal.LOCATION, index)
-        )
-        tally.add(signals.phone_evidence(location, "location", index))
+        tally.add(_cached(index, "location", activity.location, _location_evidence))
+
+
+def _title_evidence(title: str, index: SourceIndex) -> list[Evidence]:
+    return [
+        *signals.practice_name_evidence(title, "title", Signal.TITLE, index),
+        *signals.title_people_evidence(title, index),
+    ]
+
+
+def _location_evidence(location: str, index: SourceIndex) -> list[Evidence]:
+    return [
+        *signals.location_address_evidence(location, index),
+        *signals.practice_name_evidence(location, "location", Signal.LOCATION, index),
+        *signals.phone_evidence(location, "location", index),
+    ]
+
+
+def _cached(
+    index: SourceIndex,
+    field: str,
+    text: str,
+    compute: Callable[[str, SourceIndex], list[Evidence]],
+) -> list[Evidence]:
+    """Return the evidence of a meeting text, from the index's cache if there."""
+    key = (field, text)
+    evidence = index.cache.get(key)
+    if evidence is None:
+        evidence = compute(text, index)
+        index.cache.put(key, evidence)
+    return evidence  # type: ignore[return-value]

@@ -87,10 +87,11 @@ _CANONICAL = {
 }
 
 # Words for the kind of place.  They count, but a text that shares only these
-# with a practice name does not name that practice.
-_KIND_WORDS = frozenset(
-    {"care", "center", "clinic", "health", "hospital", "med", "wellness"}
-)
+# with a practice name does not name that practice.  Writers drop the
+# buildings ("Craneford Spine" for Craneford Spine Center) more often than
+# the field ("medicine", "health"), so those weigh less.
+_KIND_WORDS = frozenset({"care", "health", "med", "wellness"})
+_BUILDING_WORDS = frozenset({"center", "clinic", "hospital"})
 
 # Filler that a writer often leaves out ("Lakeside Ortho" for Lakeside
 # Orthopedic Associates).
@@ -100,6 +101,8 @@ _FILLER_WORDS = frozenset(
         "department",
         "group",
         "institute",
+        "management",
+        "mgmt",
         "network",
         "office",
         "partner",
@@ -163,7 +166,34 @@ _SPECIALTY_WORDS = frozenset(
 DISTINCTIVE_WEIGHT = 2.0
 SPECIALTY_WEIGHT = 1.0
 KIND_WEIGHT = 1.0
+BUILDING_WEIGHT = 0.5
 FILLER_WEIGHT = 0.3
+
+# Words for kinds of organisations that are no referral source.  Right
+# after a practice's name they make it another organisation's name:
+# "Lakeside Orthopedics Medical Supply" or "Cedar Health Plan".
+_OTHER_ORGANISATION_WORDS = frozenset(
+    {
+        "attorney",
+        "bank",
+        "insurance",
+        "insurer",
+        "law",
+        "lawyer",
+        "legal",
+        "pharmacy",
+        "plan",
+        "realty",
+        "supplie",
+        "supply",
+        "veterinary",
+    }
+)
+_OTHER_ORGANISATION_REACH = 2
+
+# A text word of at least this many letters may stand for a specialty word
+# it begins ("Neuro" for Neurology, "Rheum" for Rheumatology).
+_SPECIALTY_PREFIX_MIN_LENGTH = 4
 
 # Matched words may sit this many words further apart than in the name
 # ("Lakeside - Ortho"), but no more ("Lakeside Grill near Sports Ortho").
@@ -180,10 +210,19 @@ class OrgName:
 
     tokens: tuple[str, ...]
     weights: tuple[float, ...]
+    # Derived from the two fields above once, because matching reads them
+    # for every candidate practice of every meeting text.
+    total_weight: float = dataclasses.field(init=False)
+    distinctive_tokens: frozenset[str] = dataclasses.field(init=False)
 
-    @property
-    def total_weight(self) -> float:
-        return sum(self.weights)
+    def __post_init__(self) -> None:
+        distinctive = frozenset(
+            token
+            for token, weight in zip(self.tokens, self.weights, strict=True)
+            if weight == DISTINCTIVE_WEIGHT
+        )
+        object.__setattr__(self, "total_weight", sum(self.weights))
+        object.__setattr__(self, "distinctive_tokens", distinctive)
 
     @property
     def key_tokens(self) -> tuple[str, ...]:
@@ -196,14 +235,6 @@ class OrgName:
         if distinctive:
             return tuple(token for token in self.tokens if token in distinctive)
         return tuple(token for token in self.tokens if token in _SPECIALTY_WORDS)
-
-    @property
-    def distinctive_tokens(self) -> frozenset[str]:
-        return frozenset(
-            token
-            for token, weight in zip(self.tokens, self.weights, strict=True)
-            if weight == DISTINCTIVE_WEIGHT
-        )
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -252,6 +283,8 @@ def _weight(token: str) -> float:
         return FILLER_WEIGHT
     if token in _KIND_WORDS:
         return KIND_WEIGHT
+    if token in _BUILDING_WORDS:
+        return BUILDING_WEIGHT
     if token in _SPECIALTY_WORDS:
         return SPECIALTY_WEIGHT
     return DISTINCTIVE_WEIGHT
@@ -263,7 +296,8 @@ def coverage_in_text(org: OrgName, text_tokens: tuple[str, ...]) -> float:
     Specialties and kinds alone ("family medicine") name no particular
     practice, so the result is 0.0 when none of the name's distinctive words
     is present.  A name that has no distinctive word ("Family Medicine
-    Associates") must be present in full.
+    Associates") must be present in full.  A name followed by a word for
+    another kind of organisation ("... Medical Supply") is not present.
     """
     positions = _positions_of_name_words(org, text_tokens)
     if not positions:
@@ -273,11 +307,32 @@ def coverage_in_text(org: OrgName, text_tokens: tuple[str, ...]) -> float:
         return 0.0
     if not distinctive and len(positions) < len(org.tokens):
         return 0.0
-    if not _fits_in_span(positions, len(org.tokens) + _SPAN_SLACK):
+    window = _best_window(positions, len(org.tokens) + _SPAN_SLACK)
+    if window is None:
+        return 0.0
+    after = text_tokens[window[1] + 1 : window[1] + 1 + _OTHER_ORGANISATION_REACH]
+    if _OTHER_ORGANISATION_WORDS.intersection(after):
         return 0.0
     weight_by_token = dict(zip(org.tokens, org.weights, strict=True))
     matched = sum(weight_by_token[token] for token in positions)
     return matched / org.total_weight
+
+
+def max_coverage(org: OrgName, text_words: frozenset[str]) -> float:
+    """Return an upper bound of `coverage_in_text`, from exact words only.
+
+    Lets a caller skip the full computation for names that cannot reach a
+    minimum.  Words that may match by typo or as a prefix count as found.
+    """
+    found = 0.0
+    for token, weight in zip(org.tokens, org.weights, strict=True):
+        if token in text_words or _may_match_inexactly(token):
+            found += weight
+    return found / org.total_weight
+
+
+def _may_match_inexactly(token: str) -> bool:
+    return len(token) >= _FUZZY_MIN_LENGTH or token in _SPECIALTY_WORDS
 
 
 def _positions_of_name_words(
@@ -293,27 +348,39 @@ def _positions_of_name_words(
                 if len(word) >= _FUZZY_MIN_LENGTH - 1
                 and fuzz.ratio(word, token) >= _FUZZY_MIN_RATIO
             ]
+        if not found and token in _SPECIALTY_WORDS:
+            found = [
+                i
+                for i, word in enumerate(text_tokens)
+                if len(word) >= _SPECIALTY_PREFIX_MIN_LENGTH and token.startswith(word)
+            ]
         if found:
             positions[token] = found
     return positions
 
 
-def _fits_in_span(positions: dict[str, list[int]], max_span: int) -> bool:
-    """Tell whether one occurrence of each word fits in `max_span` words."""
+def _best_window(
+    positions: dict[str, list[int]], max_span: int
+) -> tuple[int, int] | None:
+    """Return the first and last position of the shortest window that
+    contains each word once, or None when it is wider than `max_span`.
+    """
     occurrences = sorted(
         (position, token) for token, found in positions.items() for position in found
     )
     needed = len(positions)
     counts: dict[str, int] = {}
+    best: tuple[int, int] | None = None
     start = 0
     for position, token in occurrences:
         counts[token] = counts.get(token, 0) + 1
         while len(counts) == needed:
             first_position, first_token = occurrences[start]
-            if position - first_position + 1 <= max_span:
-                return True
+            width = position - first_position
+            if width + 1 <= max_span and (best is None or width < best[1] - best[0]):
+                best = (first_position, position)
             counts[first_token] -= 1
             if counts[first_token] == 0:
                 del counts[first_token]
             start += 1
-    return False
+    return best

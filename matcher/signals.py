@@ -42,8 +42,26 @@ def participant_evidence(
 
     The first of these that applies decides: an address listed on sources,
     a practice's domain (with the display name picking the person there),
-    or else the display name alone.
+    or else the display name alone.  Results are kept in the index's cache,
+    keyed on every participant field the result depends on.
     """
+    key = (
+        "participant",
+        participant.address,
+        participant.role,
+        participant.name,
+        participant.name_from_comment,
+    )
+    cached = index.cache.get(key)
+    if cached is None:
+        cached = _participant_evidence(participant, index)
+        index.cache.put(key, cached)
+    return cached  # type: ignore[return-value]
+
+
+def _participant_evidence(
+    participant: Participant, index: SourceIndex
+) -> list[Evidence]:
     sources = index.sources_with_address(participant.address)
     if sources:
         return _address_evidence(participant, sources, index)
@@ -58,9 +76,13 @@ def participant_evidence(
 def _address_evidence(
     participant: Participant, sources: Sequence[SourceRecord], index: SourceIndex
 ) -> list[Evidence]:
-    by_practice: dict[int, list[SourceRecord]] = defaultdict(list)
-    for source in sources:
-        by_practice[index.practice_of(source).id].append(source)
+    if len(sources) == 1:
+        # The common case, without grouping.
+        by_practice = {index.practice_of(sources[0]).id: [sources[0]]}
+    else:
+        by_practice = defaultdict(list)
+        for source in sources:
+            by_practice[index.practice_of(source).id].append(source)
     score = spread_over_practices(weights.ADDRESS, len(by_practice))
     if score is None:
         return []
@@ -69,7 +91,9 @@ def _address_evidence(
     evidence: list[Evidence] = []
     for practice_id, listed in by_practice.items():
         # Prefer the person when both a person and the practice list it.
-        source = min(listed, key=lambda s: s.kind is SourceKind.PRACTICE)
+        source = listed[0]
+        if len(listed) > 1:
+            source = min(listed, key=lambda s: s.kind is SourceKind.PRACTICE)
         person_id = None if source.kind is SourceKind.PRACTICE else source.id
         detail = f"{role} {participant.address} is {source.name}{shared}"
         evidence.append(Evidence(practice_id, Signal.ADDRESS, score, detail, person_id))
@@ -109,14 +133,14 @@ def _domain_evidence(
 def _name_at_domain_evidence(
     participant: Participant, practices: Sequence[SourceRecord], index: SourceIndex
 ) -> list[Evidence]:
-    practice_ids = [practice.id for practice in practices]
-    text = participant.name or participant.address.rpartition("@")[0]
-    if not index.may_name_someone(text, practice_ids):
+    practice_ids = tuple(practice.id for practice in practices)
+    if not index.has_people(practice_ids):
         return []
-    name, weak = _participant_name(participant)
+    name, weak, matches = _people_named(
+        participant, index, weights.NAME_MIN_SIMILARITY, practice_ids
+    )
     if name is None:
         return []
-    matches = index.people_named(name, weights.NAME_MIN_SIMILARITY, practice_ids)
     best = _best_unique(matches)
     if best is None:
         return []
@@ -133,14 +157,10 @@ def _name_at_domain_evidence(
 
 def _name_only_evidence(participant: Participant, index: SourceIndex) -> list[Evidence]:
     """Match a display name against everyone, for unknown or consumer domains."""
-    text = participant.name or participant.address.rpartition("@")[0]
-    if not index.may_name_someone(text):
-        return []
-    name, weak = _participant_name(participant)
-    if name is None or not name.first:
-        return []
-    matches = index.people_named(name, weights.NAME_ONLY_MIN_SIMILARITY)
-    if not matches:
+    name, weak, matches = _people_named(
+        participant, index, weights.NAME_ONLY_MIN_SIMILARITY, None
+    )
+    if name is None or not name.first or not matches:
         return []
     tied = [m for m in matches if matches[0].similarity - m.similarity < _TIE]
     practice_count = len({index.practice_of(m.person).id for m in tied})
@@ -173,7 +193,46 @@ def _name_only_score(name: PersonName, match: PersonMatch, weak: bool) -> float:
         score += weights.NAME_ONLY_CLINICIAN_BONUS
     if weak:
         score *= weights.WEAK_NAME_FACTOR
-    return score
+    return min(score, weights.NAME_ONLY_CAP)
+
+
+def _people_named(
+    participant: Participant,
+    index: SourceIndex,
+    min_similarity: float,
+    practice_ids: tuple[int, ...] | None,
+) -> tuple[PersonName | None, bool, tuple[PersonMatch, ...]]:
+    """Return the participant's name, whether it is weak, and who it matches.
+
+    The result depends on the name (or the local part, when there is no
+    name) but not on the address, so it is cached on those alone: one
+    person writing from several addresses is compared once.
+    """
+    text = participant.name or participant.address.rpartition("@")[0]
+    key = (
+        "people named",
+        text,
+        participant.name is None or participant.name_from_comment,
+        min_similarity,
+        practice_ids,
+    )
+    cached = index.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    name: PersonName | None = None
+    weak = True
+    matches: tuple[PersonMatch, ...] = ()
+    # Across the index, a name whose words share no surname key with anyone
+    # is not parsed.  At a practice's domain people_named filters by the
+    # same keys after parsing, which costs less than a second pass here.
+    if practice_ids is not None or index.may_name_someone(text):
+        name, weak = _participant_name(participant)
+        if name is not None:
+            found = index.people_named(name, min_similarity, practice_ids)
+            matches = tuple(found)
+    result = (name, weak, matches)
+    index.cache.put(key, result)
+    return result
 
 
 def _participant_name(participant: Participant) -> tuple[PersonName | None, bool]:
@@ -210,10 +269,22 @@ def _shared_note(practice_count: int) -> str:
 def practice_name_evidence(
     text: str, field: str, signal: Signal, index: SourceIndex
 ) -> list[Evidence]:
-    """Return evidence for the practices whose names a text contains."""
+    """Return evidence for the practices whose names a text contains.
+
+    A text that names one practice much better than any other, with most
+    of its name, confirms it alone.  Other mentions go to review.
+    """
+    mentions = index.practices_named_in(text, weights.TEXT_MIN_COVERAGE)
+    if not mentions:
+        return []
+    top = mentions[0].coverage
+    leaders = [m for m in mentions if top - m.coverage < weights.TEXT_TIE]
     evidence: list[Evidence] = []
-    for mention in index.practices_named_in(text, weights.TEXT_MIN_COVERAGE):
+    for mention in mentions:
         score = weights.TEXT_NAMES_PRACTICE * mention.coverage**2
+        if len(leaders) == 1 and mention is leaders[0]:
+            if mention.coverage >= weights.TEXT_ONE_PRACTICE_MIN_COVERAGE:
+                score = weights.TEXT_NAMES_ONE_PRACTICE
         detail = f"{field} {text!r} names {mention.practice.name}"
         evidence.append(Evidence(mention.practice.id, signal, score, detail))
     return evidence
@@ -222,9 +293,10 @@ def practice_name_evidence(
 def title_people_evidence(title: str, index: SourceIndex) -> list[Evidence]:
     """Return evidence for people a meeting title names.
 
-    "Lunch w/ Dr. Patel" names every Dr. Patel; "Coffee with Anil Patel" or
-    "A. Patel" names Anil Patel.  A surname alone names nobody, because many
-    surnames are also words ("Green", "Park").
+    "Lunch w/ Dr. Patel" names every provider called Patel; "Coffee with
+    Anil Patel" or "A. Patel" names Anil Patel.  A surname alone names no
+    one, because many surnames are also words ("Green", "Park").  A
+    title that names one person confirms the link alone.
     """
     tokens = words(title)
     evidence: list[Evidence] = []
@@ -258,14 +330,23 @@ def _people_named_at(
     before = tokens[max(0, position - 2) : position]
     found: list[tuple[SourceRecord, float]] = []
     for person in people:
-        score = _title_name_score(before, index.person_name(person.id))
-        if score is not None:
+        scored = _title_name_score(before, index.person_name(person.id))
+        if scored is None:
+            continue
+        score, by_doctor_title = scored
+        # "Dr." names a provider, never an office manager.
+        if not by_doctor_title or person.kind is SourceKind.PROVIDER:
             found.append((person, score))
     return found
 
 
-def _title_name_score(before: list[str], name: PersonName | None) -> float | None:
-    """Score the words before a surname in a title as the rest of `name`."""
+def _title_name_score(
+    before: list[str], name: PersonName | None
+) -> tuple[float, bool] | None:
+    """Score the words before a surname in a title as the rest of `name`.
+
+    Returns the score and whether the words were "Dr." alone.
+    """
     if name is None or not before:
         return None
     previous = before[-1]
@@ -275,13 +356,13 @@ def _title_name_score(before: list[str], name: PersonName | None) -> float | Non
             return None
         previous = before[-2]
     if previous in ("dr", "doctor"):
-        return weights.TITLE_DOCTOR_SURNAME
+        return weights.TITLE_DOCTOR_SURNAME, True
     if not name.first:
         return None
     if previous == name.first or (len(previous) == 1 and previous == name.first[0]):
-        return weights.TITLE_FULL_NAME
+        return weights.TITLE_FULL_NAME, False
     if len(previous) > 1 and given_names_related(previous, name.first):
-        return weights.TITLE_FULL_NAME
+        return weights.TITLE_FULL_NAME, False
     return None
 
 

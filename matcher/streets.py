@@ -150,6 +150,10 @@ class StreetAddress:
 _PART_BREAK = re.compile(r"[,;\n]|\s[-\u2013\u2014|/]\s")
 _BREAK = "|"
 
+# "#" before a number is a unit designator (USPS Publication 28, section
+# 213), as in "123 Main St, #200".  Folding would drop it.
+_NUMBER_SIGN = re.compile(r"#\s*(?=[0-9A-Za-z])")
+
 
 @functools.lru_cache(maxsize=16_384)
 def normalized_words(text: str) -> tuple[str, ...]:
@@ -161,6 +165,7 @@ def normalized_words(text: str) -> tuple[str, ...]:
     things in different places.
     """
     normalized: list[str] = []
+    text = _NUMBER_SIGN.sub(" ste ", text)
     for part in _PART_BREAK.split(text):
         if normalized:
             normalized.append(_BREAK)

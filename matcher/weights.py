@@ -2,10 +2,12 @@
 
 The values are chosen against the default thresholds in MatchSettings
 (confirm at 0.85, review at 0.5).  One signal alone confirms only when it
-leaves little doubt: an address listed on a source, the domain of a single
-practice, a clinician's exact name with "Dr." or a credential, or a meeting
-at a practice's street address and suite.  Everything else goes to review
-alone and confirms only together with a second, independent signal.
+leaves little doubt.  Such signals are an address listed on a source, the
+domain of a single practice, a meeting title that names one practice or
+one person, and a meeting at a practice's street address and suite.  A
+display name alone never confirms, and evidence that fits two or three
+practices goes to review.  Everything else confirms only together with a
+second, independent signal.
 Signals combine as 1 - product(1 - score) over the strongest score of each
 signal kind, so two review-level signals such as 0.66 and 0.6 give 0.86.
 """
@@ -25,15 +27,17 @@ NAME_AT_DOMAIN = 0.8
 # A display name that matches a provider or contact with no address or
 # domain evidence, such as a provider writing from a personal Gmail
 # address.  Patients write to therapists too, and may share a provider's
-# name, so a plain name goes to review.  The score rises from NAME_ONLY_MIN
+# name, so a name alone goes to review.  The score rises from NAME_ONLY_MIN
 # at NAME_ONLY_MIN_SIMILARITY to NAME_ONLY_MAX at an exact match.
 NAME_ONLY_MIN = 0.55
-NAME_ONLY_MAX = 0.8
+NAME_ONLY_MAX = 0.75
 NAME_ONLY_MIN_SIMILARITY = 0.85
 # "Dr." or a credential (MD, NP, PA-C) in the display name of a provider's
-# name match: people other than clinicians rarely sign that way, so an exact
-# name with one confirms.
-NAME_ONLY_CLINICIAN_BONUS = 0.08
+# name match makes it likelier to be that provider.  But another clinician
+# of the same name signs the same way, so the score stays under
+# NAME_ONLY_CAP, below the default confirm threshold.
+NAME_ONLY_CLINICIAN_BONUS = 0.05
+NAME_ONLY_CAP = 0.8
 
 # Below this similarity a display name is no evidence for a person, even at
 # the person's own practice domain ("Dr. Lopez" scores 0.7).
@@ -47,14 +51,22 @@ WEAK_NAME_FACTOR = 0.9
 # A meeting title or location that contains a practice's name scores
 # TEXT_NAMES_PRACTICE times the square of the share of the name found, and
 # nothing below TEXT_MIN_COVERAGE.  "Lakeside Ortho" for "Lakeside
-# Orthopedic Associates" (0.91 of the weight) gives 0.66.
+# Orthopedic Associates" (0.91 of the weight) gives 0.66.  When one practice
+# is named with at least TEXT_ONE_PRACTICE_MIN_COVERAGE of its name, and no
+# other practice comes within TEXT_TIE of it, the score is
+# TEXT_NAMES_ONE_PRACTICE, which confirms.
 TEXT_NAMES_PRACTICE = 0.8
 TEXT_MIN_COVERAGE = 0.75
+TEXT_ONE_PRACTICE_MIN_COVERAGE = 0.85
+TEXT_NAMES_ONE_PRACTICE = 0.9
+TEXT_TIE = 0.1
 
 # A meeting title that names a provider or contact: first name (or
-# nickname or initial) and surname together, or "Dr." and the surname.
-TITLE_FULL_NAME = 0.75
-TITLE_DOCTOR_SURNAME = 0.65
+# nickname or initial) and surname together, or "Dr." and the surname of a
+# provider.  Either confirms when it names one person only; a name that
+# fits people at two or three practices goes to review.
+TITLE_FULL_NAME = 0.9
+TITLE_DOCTOR_SURNAME = 0.88
 
 # A meeting location that is a practice's street address, times the street
 # comparison score (1.0 with the same suite, 0.85 when one side has none).

@@ -154,12 +154,16 @@ def test_free_mail_display_name_goes_to_review() -> None:
     assert "by name only" in link.reasons[0].detail
 
 
-def test_clinician_display_name_from_free_mail_confirms() -> None:
+def test_clinician_display_name_from_free_mail_reviews() -> None:
+    # Another clinician of the same name signs the same way, so a name alone
+    # never confirms, even with "Dr." and a middle initial.
     result = match_activity(
         inbound("mlopez1970@gmail.com", "Dr. Maria L. Lopez"), ws.index(), SETTINGS
     )
 
-    assert link_for(result, ws.RIVERSIDE).status is Status.CONFIRMED
+    link = link_for(result, ws.RIVERSIDE)
+    assert link.status is Status.NEEDS_REVIEW
+    assert link.person_id == ws.LOPEZ
 
 
 def test_comment_name_weighs_below_display_name() -> None:
@@ -342,3 +346,33 @@ def test_thresholds_come_from_settings() -> None:
     )
 
     assert result.dropped is DropReason.NO_MATCH
+
+
+def test_typo_in_first_letters_at_domain_picks_person() -> None:
+    result = match_activity(
+        inbound("mlopez2@riverside-fm.example", "Maria Lpoez"), ws.index(), SETTINGS
+    )
+
+    assert link_for(result, ws.RIVERSIDE).person_id == ws.LOPEZ
+
+
+def test_bar_organisation_in_name_at_domain() -> None:
+    result = match_activity(
+        inbound("dana@northgate-clinic.example", "Dana Wu | Northgate Clinic"),
+        ws.index(),
+        SETTINGS,
+    )
+
+    assert link_for(result, ws.NORTHGATE).person_id == ws.WU
+
+
+def test_repeated_participant_gives_same_result() -> None:
+    # The second match reads the index's cache.
+    first = match_activity(
+        inbound("bchen@riverside-fm.example", "Bob Chen"), ws.index(), SETTINGS
+    )
+    second = match_activity(
+        inbound("bchen@riverside-fm.example", "Bob Chen"), ws.index(), SETTINGS
+    )
+
+    assert first == second

@@ -41,7 +41,7 @@ def test_title_names_practice() -> None:
 
     assert linked_practices(result) == [ws.LAKESIDE_ORTHO]
     link = result.links[0]
-    assert link.status is Status.NEEDS_REVIEW
+    assert link.status is Status.CONFIRMED
     assert link.reasons[0].signal is Signal.TITLE
     assert link.reasons[0].detail == (
         "title 'Drop off brochures - Lakeside Ortho' names Lakeside Orthopedics"
@@ -77,7 +77,7 @@ def test_title_names_doctor() -> None:
 
     assert link.practice_id == ws.NORTHGATE
     assert link.person_id == ws.WU
-    assert link.status is Status.NEEDS_REVIEW
+    assert link.status is Status.CONFIRMED
 
 
 def test_title_names_person_in_full() -> None:
@@ -205,5 +205,37 @@ def test_email_subject_names_no_practice() -> None:
         recipient(STAFF),
         subject="Lakeside Ortho lunch",
     )
+
+    assert match_activity(activity, ws.index(), SETTINGS).dropped is DropReason.NO_MATCH
+
+
+def test_location_number_sign_is_suite() -> None:
+    activity = meeting(organizer(), subject="Visit", location="123 Main Street, #200")
+
+    (link,) = match_activity(activity, ws.index(), SETTINGS).links
+
+    assert link.practice_id == ws.RIVERSIDE
+    assert link.status is Status.CONFIRMED
+
+
+def test_title_supply_company_is_no_match() -> None:
+    activity = meeting(
+        organizer(), subject="Demo - Lakeside Orthopedics Medical Supply"
+    )
+
+    assert match_activity(activity, ws.index(), SETTINGS).dropped is DropReason.NO_MATCH
+
+
+def test_title_two_practices_reviews_both() -> None:
+    activity = meeting(organizer(), subject="Lunch and learn - Lakeside")
+
+    result = match_activity(activity, ws.index(), SETTINGS)
+
+    assert all(link.status is not Status.CONFIRMED for link in result.links)
+
+
+def test_title_doctor_names_no_contact() -> None:
+    # Janet Ortiz is Riverside's office manager, so "Dr. Ortiz" names no one.
+    activity = meeting(organizer(), subject="Lunch w/ Dr. Ortiz")
 
     assert match_activity(activity, ws.index(), SETTINGS).dropped is DropReason.NO_MATCH

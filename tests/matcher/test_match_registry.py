@@ -79,12 +79,14 @@ RANDELL_PC = 1992885586
 @pytest.mark.parametrize(
     ("display", "person", "status"),
     [
-        ("Dr. Bob Green", GREEN, Status.CONFIRMED),
+        # A name alone from a consumer address goes to review, with or
+        # without "Dr." or a credential.
+        ("Dr. Bob Green", GREEN, Status.NEEDS_REVIEW),
         ("GREEN, BOB E", GREEN, Status.NEEDS_REVIEW),
         ("Robert Green, MD", GREEN, Status.NEEDS_REVIEW),
-        ("Kimberly Hodge-Spears MD", HODGE_SPEARS, Status.CONFIRMED),
+        ("Kimberly Hodge-Spears MD", HODGE_SPEARS, Status.NEEDS_REVIEW),
         ("Kimberly Spears", HODGE_SPEARS, Status.NEEDS_REVIEW),
-        ("Sarah Smith, CPNP", SMITH, Status.CONFIRMED),
+        ("Sarah Smith, CPNP", SMITH, Status.NEEDS_REVIEW),
     ],
 )
 def test_registry_provider_by_name_only(

@@ -172,3 +172,22 @@ def test_dropped_reply_does_not_inherit() -> None:
 
     assert result.dropped is DropReason.AUTO_REPLY
     assert result.links == ()
+
+
+def test_same_kind_evidence_does_not_confirm_review_link() -> None:
+    # The thread was linked by a name alone; a reply under the same name
+    # from another consumer address adds no independent evidence.
+    review = Link(
+        ws.RIVERSIDE,
+        0.8,
+        Status.NEEDS_REVIEW,
+        (Reason(Signal.NAME, "from 'Maria Lopez' matches by name only", 0.8),),
+        person_id=ws.LOPEZ,
+    )
+    activity = inbound("maria.l@yahoo.com", "Maria Lopez")
+
+    result = match_activity(activity, ws.index(), SETTINGS, [review])
+
+    link = link_for(result, ws.RIVERSIDE)
+    assert link.status is Status.NEEDS_REVIEW
+    assert link.confidence == 0.8

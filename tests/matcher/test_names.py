@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -10,8 +11,14 @@ from matcher import compare_names, parse_person_name
 from matcher.names import (
     PersonName,
     clean_display_name,
+    fold_keeping_case,
+    given_names_may_agree,
     given_names_related,
+    name_from_parts,
     parse_local_part,
+    split_simple_name,
+    split_with_nameparser,
+    typo_keys,
 )
 from matcher.text import fold
 from tests.matcher.factories import DATA
@@ -302,3 +309,96 @@ def test_registry_names_match_display_forms(row: dict[str, str]) -> None:
     assert compare_names(parsed(f"{first} {last}"), known) == 1.0
     assert compare_names(parsed(f"{last.upper()}, {first.upper()}"), known) == 1.0
     assert compare_names(parsed(f"Dr. {first[0]}. {last}"), known) >= 0.8
+
+
+def _display_names_to_check() -> list[str]:
+    """Return real and generated display names, each once."""
+    names = [row["name"] for row in _rows("ga_campaign_finance_doctor_names.csv")]
+    names += [_registry_name(row) for row in NPI_PROVIDERS]
+    evaluation = DATA.parent.parent / "evaluation" / "data"
+    with (evaluation / "activities.jsonl").open(encoding="utf-8") as file:
+        for line in file:
+            for participant in json.loads(line)["participants"]:
+                if participant.get("name"):
+                    names.append(participant["name"])
+    with (evaluation / "sources.jsonl").open(encoding="utf-8") as file:
+        names += [json.loads(line)["name"] for line in file]
+    names += [
+        "Maria Lopez md",
+        "Kim Do",
+        "Kim Do, DO",
+        "Jack MA",
+        "Lopez, Maria MD",
+        "Ed Cromworth",
+        "Jonathan Le",
+        "Dean Smith",
+        "Van Nguyen",
+        "Billing",
+    ]
+    return list(dict.fromkeys(names))
+
+
+def test_fast_split_agrees_with_nameparser() -> None:
+    checked = 0
+    for display in _display_names_to_check():
+        cleaned = clean_display_name(display)
+        if cleaned is None:
+            continue
+        text = fold_keeping_case(cleaned)
+        fast = split_simple_name(text)
+        if fast is None:
+            continue
+        checked += 1
+
+        slow = split_with_nameparser(text)
+
+        assert name_from_parts(display, fast) == name_from_parts(display, slow), display
+    assert checked > 2000
+
+
+@pytest.mark.parametrize(
+    "text", ["Mary (Jo) Smith", "Ana de la Cruz", "S.W. Clark", "Jo Ann & Lee Park"]
+)
+def test_fast_split_leaves_hard_shapes(text: str) -> None:
+    assert split_simple_name(text) is None
+
+
+def test_bar_suffix_is_dropped() -> None:
+    assert clean_display_name("Ann Lee | Lakeside Medical Supply") == "Ann Lee"
+
+
+@pytest.mark.parametrize(
+    ("written", "known"),
+    [
+        ("Phulip Kang", "Philip Kang, MD"),
+        ("Barbara Daois", "Barbara A. Davis, MD"),
+        ("Richard Colins", "Richard M. Chadbury Collins, MD"),
+        ("Kate Ibanez", "Catherine G. Ibanez, MD"),
+    ],
+)
+def test_typo_and_spelling_variants_match(written: str, known: str) -> None:
+    assert compare_names(parsed(written), parsed(known)) >= 0.7
+
+
+@pytest.mark.parametrize(
+    ("written", "known"),
+    [("Jon Smith", "Joan Smith"), ("Ana Lopez", "Maria Lopez")],
+)
+def test_short_given_names_are_not_typos(written: str, known: str) -> None:
+    assert compare_names(parsed(written), parsed(known)) < 0.5
+
+
+def test_typo_keys_survive_one_slip() -> None:
+    for written, known in [
+        ("lopes", "lopez"),
+        ("lpoez", "lopez"),
+        ("kenendy", "kennedy"),
+        ("bllackley", "blackley"),
+    ]:
+        assert set(typo_keys(written)) & set(typo_keys(known)), (written, known)
+
+
+def test_given_names_may_agree_skips_other_names() -> None:
+    assert given_names_may_agree(parsed("Bob Chen"), parsed("Robert Chen, DO"))
+    assert given_names_may_agree(parsed("M. Lopez"), parsed("Maria Lopez"))
+    assert not given_names_may_agree(parsed("Anna Chen"), parsed("Robert Chen, DO"))

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from matcher import is_free_mail_domain
-from matcher.orgnames import canonical_words, coverage_in_text, parse_org_name
+from matcher.cache import BoundedCache
+from matcher.orgnames import (
+    canonical_words,
+    coverage_in_text,
+    max_coverage,
+    parse_org_name,
+)
 from matcher.phones import find_phone_numbers, normalize_phone_number
 from matcher.streets import compare_street_addresses, find_street_addresses
 from matcher.text import fold, is_same_or_subdomain
@@ -158,3 +164,55 @@ def test_phone_normalization() -> None:
     assert normalize_phone_number("404-778-5234") == "+14047785234"
     assert normalize_phone_number("+1 (404) 778 5234") == "+14047785234"
     assert normalize_phone_number("not a number") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "low", "high"),
+    [
+        ("Lakedale Neurology", "Lakedale Neuro in-service", 1.0, 1.0),
+        ("Craneford Spine Center", "Drop off brochures - Craneford Spine", 0.85, 0.86),
+        ("Sunvale Pain Management, LLC", "Visit Sunvale Pain", 0.9, 0.92),
+        (
+            "Lakeside Orthopedics",
+            "Demo - Lakeside Orthopedics Medical Supply",
+            0.0,
+            0.0,
+        ),
+        ("Cedar Health Partners", "Call with Cedar Health Plan rep", 0.0, 0.0),
+    ],
+)
+def test_practice_name_short_forms(
+    name: str, text: str, low: float, high: float
+) -> None:
+    org = parse_org_name(name)
+    assert org is not None
+
+    coverage = coverage_in_text(org, canonical_words(text))
+
+    assert low <= coverage <= high
+    assert max_coverage(org, frozenset(canonical_words(text))) >= coverage
+
+
+@pytest.mark.parametrize(
+    "text", ["3228 Fifth Pkwy, Springfield, IL 62778", "Room 12, 5 Main St 60601"]
+)
+def test_address_digits_are_no_phone(text: str) -> None:
+    assert find_phone_numbers(text) == ()
+
+
+def test_bounded_cache_keeps_recent_entries() -> None:
+    cache: BoundedCache[int, str] = BoundedCache(4)
+
+    for key in range(10):
+        cache.put(key, str(key))
+    cache.get(8)
+
+    assert len(cache) <= 4
+    assert cache.get(9) == "9"
+    assert cache.get(8) == "8"
+    assert cache.get(0) is None
+
+
+def test_bounded_cache_rejects_tiny_size() -> None:
+    with pytest.raises(ValueError, match="at least 2"):
+        BoundedCache(1)

@@ -1,0 +1,1 @@
+"""The matcher's labelled evaluation set: its generator and its scorer."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -113,6 +114,7 @@ def test_watch_syncs_when_mail_arrives(database_url, dovecot, tmp_path):
         [sys.executable, "-m", "warmline.cli", "--database", database_url,
          "watch", "--account", "1"],
         env=os.environ | env,
+        bufsize=0,  # unbuffered, so select() sees every line still unread
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -124,7 +126,11 @@ def test_watch_syncs_when_mail_arrives(database_url, dovecot, tmp_path):
         after = _read_until(process.stdout, b"ok")
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
 
     assert b"watching INBOX of account 1" in first
     row = after.strip().splitlines()[-1].split()
@@ -133,11 +139,17 @@ def test_watch_syncs_when_mail_arrives(database_url, dovecot, tmp_path):
 
 
 def _read_until(stream, marker: bytes, timeout: float = 30.0) -> bytes:  # type: ignore[no-untyped-def]
+    """Read lines until one holds `marker`; give up after `timeout` seconds."""
     seen = b""
     deadline = time.monotonic() + timeout
-    while marker not in seen and time.monotonic() < deadline:
-        line = stream.readline()
-        if not line:
-            break
-        seen += line
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        while marker not in seen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                break
+            line = stream.readline()
+            if not line:
+                break
+            seen += line
     return seen

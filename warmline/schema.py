@@ -4,6 +4,8 @@ Migrations, the test fixtures and anything else that needs the whole schema
 import this module rather than warmline.models alone.
 """
 
+import warmline.reminder_models  # noqa: F401  (adds its tables to Base)
+import warmline.web_models  # noqa: F401  (adds its tables to Base)
 from warmline import models
 
 Base = models.Base

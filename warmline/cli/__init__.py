@@ -3,12 +3,19 @@
 Each module adds its commands to the `main` group when imported.
 """
 
-from warmline.cli import setup_commands, sources_commands, sync_commands, web_commands
+from warmline.cli import (
+    reminder_commands,
+    setup_commands,
+    sources_commands,
+    sync_commands,
+    web_commands,
+)
 from warmline.cli.app import AppContext, main
 
 __all__ = [
     "AppContext",
     "main",
+    "reminder_commands",
     "setup_commands",
     "sources_commands",
     "sync_commands",

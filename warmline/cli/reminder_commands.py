@@ -12,7 +12,7 @@ from typing import Any
 import click
 from tabulate import tabulate
 
-from reminders.mailer import SmtpConfig
+from reminders import SmtpConfig, cadence_label, health_flags
 from warmline import reminders_service as service
 from warmline.cli.app import AppContext, main, pass_app
 from warmline.cli.setup_commands import secrets_group
@@ -126,7 +126,7 @@ def referrals_close(app: AppContext, referral_id: int) -> None:
 @_as_of_option
 @pass_app
 def remind(app: AppContext, as_of: dt.datetime | None) -> None:
-    """Close answered loops and follow-ups, create those due, rank cold sources.
+    """Close resolved loops and follow-ups, create those due, rank cold sources.
 
     Running it again with the same data creates and closes nothing.
     """
@@ -175,9 +175,9 @@ def _print_cold(report: service.RemindReport) -> None:
             health.profile.practice or "",
             health.last_touch.date().isoformat() if health.last_touch else "never",
             "" if health.days_since is None else health.days_since,
-            service.cadence_label(health),
+            cadence_label(health),
             health.referrals_year,
-            "; ".join(service.health_flags(health)),
+            "; ".join(health_flags(health)),
         )
         for rank, health in enumerate(cold, start=1)
     ]
@@ -206,7 +206,7 @@ def _print_drift(report: service.RemindReport) -> None:
             health.profile.practice or "",
             health.trend.recent if health.trend else "",
             f"{health.trend.expected:.1f}" if health.trend else "",
-            "; ".join(service.health_flags(health)),
+            "; ".join(health_flags(health)),
         )
         for health in drifting
     ]

@@ -128,6 +128,9 @@ def sync_account(
     with sessions() as session:
         account = session.get_one(Account, account_id)
         report = SyncReport(account_id=account.id, location=account.location)
+        if account.status is AccountStatus.DISABLED:
+            report.error = f"account {account.id} is disabled"
+            return report
         bound = log.bind(account_id=account.id, provider=account.provider)
         context = _load_context(session, account)
         cursor = account.cursor

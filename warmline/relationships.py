@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from reminders import ColdRelationship, Relationship, find_cold
+from warmline import privacy
 from warmline.models import (
     Activity,
     ReferralSource,
@@ -49,6 +50,12 @@ def last_touches(
     touches = {}
     for source_id, occurred_at in [*by_practice, *by_person]:
         touches[source_id] = _aware(occurred_at)
+    # Touchpoints aged out by retention live on as monthly counts.
+    for source_id, touched in privacy.aggregated_last_touches(
+        session, workspace, as_of
+    ).items():
+        if source_id not in touches or touches[source_id] < touched:
+            touches[source_id] = touched
     return touches
 
 

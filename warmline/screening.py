@@ -1,12 +1,16 @@
-"""Subject screening: keep, drop or redact patient identifiers in subjects.
+"""Subject screening: keep, redact or leave out the subjects of stored activities.
 
 A clinic's mail subjects often name the patient a message is about.  The
-workspace's subject mode decides what an activity stores: the subject with
-patient identifiers replaced by ``[redacted]`` (the default), no subject at
-all, or the subject as written.
+workspace's subject mode decides what an activity stores: no subject at
+all (``metadata``, the default), the subject with patient identifiers
+replaced by ``[redacted]`` (``redact``), or the subject as written
+(``full``).  ``drop``, the earlier name of ``metadata``, is still accepted.
 
-Redaction applies the rules in ``RULES`` in order.  Each rule keeps its cue
-and replaces only the identifier that follows it:
+Redaction applies the rules in ``RULES`` in order.  Each rule finds spans
+of the subject, and a found span is blanked out in the working text, so
+later rules see the blank, never the identifier.  A blank has the length
+of the span, so offsets stay those of the subject.  Each rule keeps its
+cue and marks only the identifier that follows it:
 
 - ``birth date after cue``: DOB, D.O.B., "date of birth", "birth date",
   "birthday" or "born" followed by a date in any common form (04/12/1961,
@@ -17,13 +21,14 @@ and replaces only the identifier that follows it:
 - ``SSN``: 123-45-6789 or 123 45 6789 anywhere.
 - ``medical record number``: MRN, MR#, "MR No", "med rec" (optionally
   with no or #), "medical record (no|number|#)", "record (#|no|number)",
-  "chart (#|no|number)", and "acct" or "account" (optionally with no,
-  number or #) followed by an identifier with at least three digits in a
-  row (MRN 00482913, acct 4412).
+  "chart" (optionally with #, no or number), and "acct" or "account"
+  (optionally with no, number or #) followed by an identifier with at
+  least three digits in a row (MRN 00482913, acct 4412, Chart 55120).
 - ``insurance member id``: "member", "subscriber", "policy", "insurance",
-  "ins", "Medicare", "Medicaid" or "beneficiary" with ID, # or number, and
-  MBI, followed by an identifier that contains a digit (member ID
-  ABC123456, Medicare ID 1EG4-TE5-MK73).
+  "ins", "beneficiary" or a payer's name (Medicare, Medicaid, BCBS, Aetna,
+  UHC, Cigna, Humana and others in ``PAYERS``) with ID, # or number, or
+  "member" or MBI alone, followed by an identifier that contains a digit
+  (member ID ABC123456, Cigna ID KB3373938, Medicare ID 1EG4-TE5-MK73).
 - ``bare birth date``: a full date with a year (forms as above, without
   the eight-digit one) and no cue, when its year is before 2010 or is a
   two-digit year from 30 to 99.  A later year reads as a visit or meeting
@@ -34,22 +39,39 @@ and replaces only the identifier that follows it:
 - ``name after honorific``: Mr., Mrs., Ms., Mx. or Miss followed by a name,
   anywhere in the subject.  "Dr." is not an honorific here, so provider
   names stay.
-- ``name after referral cue``: "re:", "ref:", "regarding", "referral:" or
-  "referral -", or one of "referral", "ref", "eval", "evaluation", "appt",
-  "appointment", "visit", "note", "notes", "plan of care", "POC",
+- ``name after referral cue``: "re:", "ref:", "fw:", "fwd:", "regarding",
+  "referral:" or "referral -", "referral", "f/u" or "call back" directly
+  followed by a name, or one of "referral", "ref", "eval", "evaluation",
+  "appt", "appointment", "visit", "note", "notes", "plan of care", "POC",
   "summary", "auth", "authorization", "order", "rx", "script", "update",
   "follow-up" or "f/u" followed by "for", "on" or "re".  The name after
   the cue needs at least two words, or an initial and a surname.
+- ``name beside identifier``: a name of at least two words directly
+  before or after an identifier found by the rules above, or before its
+  cue ("Jane Doe DOB [redacted]", "Doe, Jane, MRN [redacted]",
+  "member ID [redacted] - Jane Doe").
+- ``name before visit word``: a name of at least two words directly
+  followed by a word such as "eval", "scheduled", "no-show" or "called"
+  (``VISIT_WORDS``).
+- ``phone after patient cue``: a phone number after "call pt at",
+  "pt phone", "patient cell", "cell", "mobile", "home phone", "callback"
+  or "cb".
+- ``phone beside patient``: any phone number in a subject in which an
+  earlier rule found a patient identifier ("Mrs. [redacted] called -
+  630-555-0180").  A practice's number in a subject that names no patient
+  ("Call me at 630-555-0142", "new fax (630) 555-0111") stays.
 
 A name ends at the first word in ``NOT_NAME_WORDS`` (common subject words,
 weekdays, months, body parts, titles).  A name directly followed by a word
 in ``PRACTICE_WORDS`` ("Maple Grove Pediatrics", "Lakeside Ortho") is a
-practice, not a person, and is kept.
+practice, and a name followed by a clinician's credential ("Anil Patel,
+MD", "Thao Nguyen NP") is a provider; both are kept.
 
 NOTE: names are recognised by capitalisation, so an all-lower-case or
-all-capitals name is missed, and a bare two-word place name after "re:"
-("Re: Prairie View") is redacted as if it were a person.  Letters outside
-Latin-1 and Latin Extended-A are not treated as name letters.
+all-capitals name is missed, and a bare two-word place name or a
+practice contact's name after "re:" ("Re: Prairie View", "Re: Linda
+Haas") is redacted as if it were a patient.  Letters outside Latin-1 and
+Latin Extended-A are not treated as name letters.
 """
 
 from __future__ import annotations
@@ -65,57 +87,113 @@ REDACTED = "[redacted]"
 BIRTH_YEAR_CUTOFF = 2010
 """A bare four-digit-year date before this year is read as a birth date."""
 
+_BLANK = "\x00"
+"""Fills a found identifier in the working text; no pattern matches it."""
+
 
 class SubjectMode(enum.StrEnum):
-    """Subject handling for stored activities: redact, drop or keep in full."""
+    """Level of subject kept by a stored activity.
 
+    ``drop`` is the earlier name of ``metadata`` and parses to it, so
+    workspaces that stored it keep working.
+    """
+
+    METADATA = "metadata"
     REDACT = "redact"
-    DROP = "drop"
     FULL = "full"
+    DROP = "metadata"
+
+    @classmethod
+    def _missing_(cls, value: object) -> SubjectMode | None:
+        if not isinstance(value, str):
+            return None
+        text = value.strip().lower()
+        if text == "drop":
+            return cls.METADATA
+        for mode in cls:
+            if mode.value == text:
+                return mode
+        return None
 
 
 def screen_subject(
-    subject: str | None, mode: SubjectMode = SubjectMode.REDACT
+    subject: str | None, mode: SubjectMode = SubjectMode.METADATA
 ) -> str | None:
     """Return the subject to store under `mode`.
 
-    DROP returns None, FULL returns `subject` unchanged, and REDACT returns
-    it with patient identifiers replaced by ``[redacted]``.  None stays None.
+    METADATA returns None, FULL returns `subject` unchanged, and REDACT
+    returns it with patient identifiers replaced by ``[redacted]``.  None
+    stays None.
     """
-    if subject is None or mode is SubjectMode.DROP:
+    if subject is None or mode is SubjectMode.METADATA:
         return None
     if mode is SubjectMode.FULL:
         return subject
     return redact_subject(subject)
 
 
-def redact_subject(subject: str) -> str:
-    """Replace patient identifiers in `subject` with ``[redacted]``."""
+@dataclasses.dataclass(frozen=True)
+class Span:
+    """Characters ``subject[start:end]`` that a rule found to identify a patient."""
+
+    start: int
+    end: int
+    rule: str
+
+
+def find_identifiers(subject: str) -> list[Span]:
+    """Return the spans of `subject` that identify a patient, in order."""
+    working = subject
+    spans: list[Span] = []
     for rule in RULES:
-        subject = _apply_rule(rule, subject)
-    return subject
+        found = _apply_rule(rule, working, bool(spans))
+        for start, end in found:
+            spans.append(Span(start, end, rule.name))
+            working = working[:start] + _BLANK * (end - start) + working[end:]
+    return sorted(spans, key=lambda span: span.start)
 
 
-def _apply_rule(rule: Rule, text: str) -> str:
-    """Apply one rule everywhere in `text`, like `re.sub` but overlapping.
+def redact_subject(subject: str) -> str:
+    """Replace patient identifiers in `subject` with ``[redacted]``.
 
-    When a rule keeps a match as it is, the search resumes one character
-    after the match's start rather than after its end, so that in
-    "Re: Plan of care for Jane Doe" the rejected "Re: Plan" does not hide
-    the cue "Plan of care for".
+    Spans that touch or overlap become one ``[redacted]``.
     """
-    pieces = []
+    pieces: list[str] = []
     kept_until = 0
+    for span in find_identifiers(subject):
+        if span.start < kept_until:
+            kept_until = max(kept_until, span.end)
+            continue
+        if span.start == kept_until and pieces and pieces[-1] == REDACTED:
+            kept_until = span.end
+            continue
+        pieces += [subject[kept_until : span.start], REDACTED]
+        kept_until = span.end
+    pieces.append(subject[kept_until:])
+    return "".join(pieces)
+
+
+def _apply_rule(rule: Rule, text: str, found_before: bool) -> list[tuple[int, int]]:
+    """Return the spans one rule finds in `text`, overlapping matches included.
+
+    When a rule keeps a match, the search resumes one character after the
+    match's start rather than after its end, so that in "Re: Plan of care
+    for Jane Doe" the rejected "Re: Plan" does not hide the cue "Plan of
+    care for".  A rule with `needs_earlier` finds nothing unless an
+    earlier rule found an identifier in the subject.
+    """
+    if rule.needs_earlier and not found_before:
+        return []
+    spans = []
     search_from = 0
     while (match := rule.pattern.search(text, search_from)) is not None:
-        replacement = rule.replace(match)
-        if replacement == match.group(0):
+        span = rule.locate(match)
+        if span is None:
             search_from = match.start() + 1
             continue
-        pieces += [text[kept_until : match.start()], replacement]
-        kept_until = search_from = max(match.end(), match.start() + 1)
-    pieces.append(text[kept_until:])
-    return "".join(pieces)
+        spans.append(span)
+        search_from = max(match.end(), match.start() + 1)
+    return spans
 
 
 # Building blocks of the patterns.
@@ -155,7 +233,8 @@ _BIRTH_VALUE = rf"""
 _RECORD_CUE = r"""
     \b(?:mrn|mr\s?\#|mr\s?no\b\.?|med\.?\s+rec\b\.?(?:\s+(?:no\b\.?|\#))?
        |medical\s+record\s+(?:no\b\.?|number|\#)
-       |(?:record|chart)\s*(?:no\b\.?|number|\#)
+       |record\s*(?:no\b\.?|number|\#)
+       |chart(?:\s*(?:no\b\.?|number|\#))?
        |acc(?:oun)?t\b\.?(?:\s*(?:no\b\.?|number|\#))?)
     \s*[:#.]?\s*
 """
@@ -165,13 +244,40 @@ _SSN_CUE = r"""
     \s*[:#]?\s*
 """
 _SSN_VALUE = r"(?:\d{3}-?\d{2}-?\d{4}|[x*]{3}-?[x*]{2}-?\d{4}|\d{4})\b"
-_MEMBER_CUE = r"""
-    \b(?:(?:member|subscriber|policy|insurance|ins\.?|medicare|medicaid
-          |beneficiary)\s*(?:id\b|\#|no\b\.?|number)
-       |mbi\b)
+
+PAYERS = (
+    "medicare", "medicaid", "tricare", "bcbs", "bcbsil", "blue cross", "aetna",
+    "uhc", "united healthcare", "unitedhealthcare", "cigna", "humana", "anthem",
+    "kaiser", "molina", "centene", "wellcare", "ambetter", "oscar",
+)  # fmt: skip
+"""Payer names that, followed by ID, # or number, introduce a member id."""
+
+_PAYER = "|".join(re.escape(payer).replace(r"\ ", r"\s+") for payer in PAYERS)
+_MEMBER_CUE = rf"""
+    \b(?:(?:member|subscriber|policy|insurance|ins\.?|beneficiary|{_PAYER})
+          \s*(?:id\b|\#|no\b\.?|number)
+       |member\b|mbi\b)
     \s*[:#.]?\s*
 """
 _MEMBER_VALUE = r"(?=[a-z-]*\d)[a-z0-9][a-z0-9-]{4,}\b"
+
+# A North American phone number: (630) 555-0142, 630-555-0142, 630.555.0142,
+# 6305550142 or +1 630 555 0142.
+_PHONE = r"""
+    (?<![\w+])
+    (?:\+?1[\s.-]?)?
+    (?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}
+    (?![\w-])
+"""
+_PHONE_CUE = r"""
+    (?i:
+        \bcall\s+(?:the\s+)?(?:pt|patient)(?:\s+back)?(?:\s+at)?
+      | \b(?:pt|patient)(?:'s)?\s+(?:phone|cell|mobile|home|tel|number|\#)
+        (?:\s*(?:\#|no\b\.?|number))?
+      | \b(?:cell|mobile|home\s+phone|call\s*back(?:\s+(?:number|\#|at))?|cb)
+    )
+    \s*[:#-]?\s*
+"""
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _LOWER = "a-zß-öø-ÿĀ-ſ"
@@ -184,20 +290,51 @@ _NAME_WORD = rf"""
 """
 _NAME = rf"(?P<name>(?:{_NAME_WORD})(?:(?:\s+|,\s*)(?:{_NAME_WORD})){{0,3}})"
 _NAME_WORD_PATTERN = re.compile(_NAME_WORD, re.VERBOSE)
+_INITIAL = re.compile(rf"[{_UPPER}]\.")
 
 _PATIENT_CUE = r"(?:\b(?i:patient)(?:\s+(?i:name))?|\b[Pp]t\b\.?)\s*[:#-]?\s+"
 _HONORIFIC_CUE = r"\b(?:Mr|Mrs|Ms|Mx|Miss)\b\.?\s+"
 _REFERRAL_CUE = r"""
     (?i:
-        \b(?:re|regarding|referral|ref)\s*:\s*
+        \b(?:re|regarding|referral|ref|fwd?)\s*:\s*
       | \breferral\s*[-–]\s*
-      | \bregarding\s+
+      | \b(?:regarding|referral|f/u|call\s*back)\s+
       | \b(?:referral|ref|eval(?:uation)?|appt|appointment|visit|notes?
            |plan\s+of\s+care|poc|summary|auth(?:orization)?|order|rx|script
            |update|follow[- ]?up|f/u)
         \s+(?:for|on|re)\s+
     )
 """
+# A redacted identifier, or the cue of one whose value is redacted, right
+# after a name: "Jane Doe DOB [redacted]", "Doe, Jane, MRN [redacted]".
+_BESIDE_AFTER = rf"""
+    (?=[\s,;:/(-]{{0,4}}
+       (?i:{_BIRTH_CUE}|{_RECORD_CUE}|{_MEMBER_CUE}|{_SSN_CUE})?
+       {_BLANK})
+"""
+_BESIDE_BEFORE = rf"{_BLANK}[)\s,;:/-]{{1,4}}"
+
+VISIT_WORDS = frozenset(
+    """
+    eval evaluation re-eval reeval scheduled rescheduled cancelled canceled
+    no-show noshow discharged called intake post-op
+    """.split()
+)
+"""Lower-case words that, right after a name, say the name is a patient's."""
+
+_VISIT_WORD = r"(?=\s+(?:" + "|".join(re.escape(w) for w in VISIT_WORDS) + r")\b)"
+
+CREDENTIALS = frozenset(
+    """
+    md do np pa pa-c cpnp fnp aprn dnp dpt dc od phd rn facp faafp
+    """.split()
+)
+"""Clinicians' credentials: a name followed by one is a provider's, and kept."""
+
+_CREDENTIAL_AFTER = re.compile(
+    r"\s*,?\s*(?:" + "|".join(re.escape(c) for c in CREDENTIALS) + r")\b",
+    re.IGNORECASE,
+)
 
 PRACTICE_WORDS = frozenset(
     """
@@ -206,10 +343,10 @@ PRACTICE_WORDS = frozenset(
     network neurology ortho orthopaedic orthopaedics orthopedic orthopedics
     partners pediatric pediatrics peds physicians podiatry practice primary
     rehab specialists spine sports surgery system therapy urgent university
-    wellness geriatrics fm
+    wellness geriatrics fm mutual assurance shield
     """.split()
 )
-"""Words that end a practice's name.  A name followed by one is kept."""
+"""Words that end a practice's or payer's name.  A name followed by one is kept."""
 
 NOT_NAME_WORDS = PRACTICE_WORDS | frozenset(
     """
@@ -242,25 +379,31 @@ NOT_NAME_WORDS = PRACTICE_WORDS | frozenset(
 """Words that never start or continue a name, compared in lower case."""
 
 
-# Replacement functions.
+# Functions that turn a match into the span to redact, or None to keep it.
+
+Locate = Callable[[re.Match[str]], tuple[int, int] | None]
 
 
-def _redact_value(match: re.Match[str]) -> str:
-    return match.group("cue") + REDACTED
+def _value_span(match: re.Match[str]) -> tuple[int, int]:
+    return match.end("cue"), match.end()
 
 
-def _redact_whole(match: re.Match[str]) -> str:
-    return REDACTED
+def _whole_span(match: re.Match[str]) -> tuple[int, int]:
+    return match.start(), match.end()
+
+
+def _group_span(match: re.Match[str]) -> tuple[int, int]:
+    return match.span("value")
 
 
 _YEAR_GROUPS = ("year1", "year2", "year3", "year4")
 
 
-def _redact_old_date(match: re.Match[str]) -> str:
+def _old_date_span(match: re.Match[str]) -> tuple[int, int] | None:
     year = next(value for value in match.group(*_YEAR_GROUPS) if value)
     if _is_birth_year(year):
-        return REDACTED
-    return match.group(0)
+        return match.start(), match.end()
+    return None
 
 
 def _is_birth_year(year: str) -> bool:
@@ -270,36 +413,61 @@ def _is_birth_year(year: str) -> bool:
     return int(digits) < BIRTH_YEAR_CUTOFF
 
 
-def _name_redactor(min_words: int) -> Callable[[re.Match[str]], str]:
-    """Make a replacement that redacts the leading name words of a match.
+def _leading_name(min_words: int) -> Locate:
+    """Make a locator for the name words at the start of group ``name``.
 
-    The candidate in group ``name`` is cut at the first word that is not a
-    name word.  A candidate left with fewer than `min_words` words, or
-    followed by a practice word, stays as it was.
+    The candidate is cut at the first word that is not a name word.  A
+    candidate left with fewer than `min_words` words, or followed by a
+    practice word or a credential, is kept.
     """
 
-    def replace(match: re.Match[str]) -> str:
-        candidate = match.group("name")
-        words = list(_NAME_WORD_PATTERN.finditer(candidate))
-        name_length = 0
-        while name_length < len(words) and not _is_common_word(
-            words[name_length].group()
-        ):
-            name_length += 1
-        if name_length < min_words:
-            return match.group(0)
-
-        next_word = words[name_length].group() if name_length < len(words) else ""
+    def locate(match: re.Match[str]) -> tuple[int, int] | None:
+        words = list(_NAME_WORD_PATTERN.finditer(match.group("name")))
+        length = 0
+        while length < len(words) and not _is_common_word(words[length].group()):
+            length += 1
+        if length < min_words:
+            return None
+        next_word = words[length].group() if length < len(words) else ""
         if _is_practice_word(next_word):
-            return match.group(0)
+            return None
+        offset = match.start("name")
+        end = offset + words[length - 1].end()
+        if _CREDENTIAL_AFTER.match(match.string, end):
+            return None
+        return offset, end
 
-        end = words[name_length - 1].end()
-        return match.group("cue") + REDACTED + candidate[end:]
+    return locate
 
-    return replace
+
+def _trailing_name(min_words: int) -> Locate:
+    """Make a locator for the name words at the end of group ``name``.
+
+    Leading words that are not name words ("Discharge Summary", "Referral")
+    are dropped; the rest must be at least `min_words` words.
+    """
+
+    def locate(match: re.Match[str]) -> tuple[int, int] | None:
+        words = list(_NAME_WORD_PATTERN.finditer(match.group("name")))
+        first = len(words)
+        while first > 0 and not _is_common_word(words[first - 1].group()):
+            first -= 1
+        kept = words[first:]
+        if len(kept) < min_words or not _has_surname(kept):
+            return None
+        offset = match.start("name")
+        return offset + kept[0].start(), offset + kept[-1].end()
+
+    return locate
+
+
+def _has_surname(words: list[re.Match[str]]) -> bool:
+    return any(not _INITIAL.fullmatch(word.group()) for word in words[1:])
 
 
 def _is_common_word(word: str) -> bool:
+    if _INITIAL.fullmatch(word):
+        return False
     return word.rstrip(".").casefold() in NOT_NAME_WORDS
 
 
@@ -309,54 +477,73 @@ def _is_practice_word(word: str) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
-    """One kind of patient identifier: its pattern and its replacement."""
+    """One kind of patient identifier: its pattern and what to redact of a match.
+
+    `locate` returns the span to redact, or None to keep the match.  A rule
+    with `needs_earlier` applies only to subjects in which an earlier rule
+    found an identifier.
+    """
 
     name: str
     pattern: re.Pattern[str]
-    replace: Callable[[re.Match[str]], str]
+    locate: Locate
+    needs_earlier: bool = False
 
 
 def _rule(
-    name: str, pattern: str, replace: Callable[[re.Match[str]], str], flags: int = 0
+    name: str,
+    pattern: str,
+    locate: Locate,
+    flags: int = 0,
+    needs_earlier: bool = False,
 ) -> Rule:
-    return Rule(name, re.compile(pattern, re.VERBOSE | flags), replace)
+    return Rule(name, re.compile(pattern, re.VERBOSE | flags), locate, needs_earlier)
 
 
 _I = re.IGNORECASE
 
 # Identifiers with a cue run first, so a date after "DOB" is redacted even
-# when its year is recent.  Names run last, so a redacted identifier never
-# looks like part of a name.
+# when its year is recent.  Names run after them, so a name next to a found
+# identifier can be recognised, and the phone rules run last, so a phone
+# number counts as a patient's once the subject has named a patient.
 RULES: tuple[Rule, ...] = (
     _rule(
         "birth date after cue",
         rf"(?P<cue>{_BIRTH_CUE}){_BIRTH_VALUE}",
-        _redact_value,
+        _value_span,
         _I,
     ),
-    _rule("SSN after cue", rf"(?P<cue>{_SSN_CUE}){_SSN_VALUE}", _redact_value, _I),
-    _rule("SSN", r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])", _redact_whole),
+    _rule("SSN after cue", rf"(?P<cue>{_SSN_CUE}){_SSN_VALUE}", _value_span, _I),
+    _rule("SSN", r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])", _whole_span),
     _rule(
         "medical record number",
         rf"(?P<cue>{_RECORD_CUE}){_RECORD_VALUE}",
-        _redact_value,
+        _value_span,
         _I,
     ),
     _rule(
         "insurance member id",
         rf"(?P<cue>{_MEMBER_CUE}){_MEMBER_VALUE}",
-        _redact_value,
+        _value_span,
         _I,
     ),
-    _rule("bare birth date", _FULL_DATE, _redact_old_date, _I),
-    _rule("name after patient", rf"(?P<cue>{_PATIENT_CUE}){_NAME}", _name_redactor(1)),
+    _rule("bare birth date", _FULL_DATE, _old_date_span, _I),
+    _rule("name after patient", rf"{_PATIENT_CUE}{_NAME}", _leading_name(1)),
+    _rule("name after honorific", rf"{_HONORIFIC_CUE}{_NAME}", _leading_name(1)),
+    _rule("name after referral cue", rf"{_REFERRAL_CUE}{_NAME}", _leading_name(2)),
+    _rule("name beside identifier", rf"{_NAME}{_BESIDE_AFTER}", _trailing_name(2)),
+    _rule("name beside identifier", rf"{_BESIDE_BEFORE}{_NAME}", _leading_name(2)),
+    _rule("name before visit word", rf"{_NAME}{_VISIT_WORD}", _trailing_name(2)),
     _rule(
-        "name after honorific", rf"(?P<cue>{_HONORIFIC_CUE}){_NAME}", _name_redactor(1)
+        "phone after patient cue",
+        rf"{_PHONE_CUE}(?P<value>{_PHONE})",
+        _group_span,
     ),
     _rule(
-        "name after referral cue",
-        rf"(?P<cue>{_REFERRAL_CUE}){_NAME}",
-        _name_redactor(2),
+        "phone beside patient",
+        rf"(?P<value>{_PHONE})",
+        _group_span,
+        needs_earlier=True,
     ),
 )
 """The redaction rules in the order they apply; the module docstring lists them."""

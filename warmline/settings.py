@@ -57,8 +57,31 @@ def _fraction(text: str) -> float:
 
 def _subject_mode(text: str) -> str:
     value = text.strip().lower()
-    if value not in {"redact", "drop", "full"}:
-        raise ValueError(f"{text!r} is not one of redact, drop, full")
+    if value == "drop":
+        # The earlier name of "metadata", still accepted.
+        return "metadata"
+    if value not in {"metadata", "redact", "full"}:
+        raise ValueError(f"{text!r} is not one of metadata, redact, full")
+    return value
+
+
+def _optional_months(text: str) -> int | None:
+    value = text.strip().lower()
+    if value in {"", "none", "keep"}:
+        return None
+    try:
+        months = int(value)
+    except ValueError:
+        months = 0
+    if months <= 0:
+        raise ValueError(f"{text!r} is not a positive number of months or 'none'")
+    return months
+
+
+def _hour_of_day(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 23:
+        raise ValueError(f"{text!r} is not an hour from 0 to 23")
     return value
 
 
@@ -121,10 +144,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "subject_mode",
         Scope.WORKSPACE,
-        "redact",
-        "redact, drop or full",
-        "What an activity keeps of its subject: patient identifiers redacted, "
-        "nothing, or the subject as written.",
+        "metadata",
+        "metadata, redact or full",
+        "What an activity keeps of its subject: nothing (metadata only), the "
+        "subject with patient identifiers redacted, or the subject as written. "
+        "'drop' is read as metadata.",
         _subject_mode,
     ),
     Setting(
@@ -152,6 +176,259 @@ SETTINGS: tuple[Setting, ...] = (
         "wait for review; lower ones are not stored.",
         _fraction,
     ),
+    Setting(
+        "loop_close_days",
+        Scope.WORKSPACE,
+        14,
+        "days",
+        "Days after a referral within which an outbound email to its practice "
+        "should report back (closing the loop); after that the loop is overdue.",
+        _positive_int,
+    ),
+    Setting(
+        "learned_cadence_min_days",
+        Scope.WORKSPACE,
+        6,
+        "days with a touch",
+        "A source with no cadence of its own or of its practice takes the median "
+        "gap between its touches of the last year as cadence once it was touched "
+        "on this many days of that year.",
+        _positive_int,
+    ),
+    Setting(
+        "drift_ratio",
+        Scope.WORKSPACE,
+        0.5,
+        "fraction 0 to 1",
+        "A source's referrals drift when those of the last 90 days fall below "
+        "this fraction of the number its previous 12 months predict.",
+        _fraction,
+    ),
+    Setting(
+        "drift_min_expected",
+        Scope.WORKSPACE,
+        3,
+        "referrals per 90 days",
+        "Sources whose previous 12 months predict fewer referrals than this in "
+        "90 days are never flagged for drift.",
+        _positive_int,
+    ),
+    Setting(
+        "stale_sync_hours",
+        Scope.WORKSPACE,
+        24,
+        "hours",
+        "A connected mailbox or calendar not synced for this long is listed in "
+        "its owner's digest as stopped syncing; imported files are exempt.",
+        _positive_int,
+    ),
+    Setting(
+        "smtp_host",
+        Scope.WORKSPACE,
+        "",
+        "host name",
+        "SMTP server that sends the digests; it must offer STARTTLS.",
+    ),
+    Setting(
+        "smtp_port",
+        Scope.WORKSPACE,
+        587,
+        "port",
+        "Port of the SMTP server, where the session starts in plain text and "
+        "switches to TLS with STARTTLS.",
+        _positive_int,
+    ),
+    Setting(
+        "smtp_user",
+        Scope.WORKSPACE,
+        "",
+        "login name",
+        "Login on the SMTP server, with the password in WARMLINE_SMTP_PASSWORD or "
+        "stored by 'warmline secrets set-smtp-password'; empty: no login.",
+    ),
+    Setting(
+        "smtp_ca_file",
+        Scope.WORKSPACE,
+        "",
+        "path",
+        "PEM file of a private CA that signed the SMTP server's certificate; "
+        "empty: the system's CAs.",
+    ),
+    Setting(
+        "digest_sender",
+        Scope.WORKSPACE,
+        "",
+        "email address",
+        "From address of the daily digests.",
+    ),
+    Setting(
+        "retention_months",
+        Scope.WORKSPACE,
+        None,
+        "months, or none",
+        "Activities and touchpoints older than this are deleted by "
+        "'warmline retention apply', keeping monthly counts per source; "
+        "none keeps everything.",
+        _optional_months,
+    ),
+    Setting(
+        "web_session_key",
+        Scope.PROCESS,
+        "",
+        "secret text",
+        "Key that signs the review site's session cookies. When empty, the key "
+        "in web_session_key_file is used.",
+    ),
+    Setting(
+        "web_session_key_file",
+        Scope.PROCESS,
+        "warmline-web.key",
+        "path",
+        "Key file made with mode 0600 on first use when web_session_key is empty.",
+    ),
+    Setting(
+        "web_session_hours",
+        Scope.PROCESS,
+        12,
+        "hours",
+        "A review site session ends this long after sign-in.",
+        _positive_int,
+    ),
+    Setting(
+        "web_login_max_failures",
+        Scope.PROCESS,
+        5,
+        "failed sign-ins",
+        "Failed sign-ins allowed per address and per client within "
+        "web_login_window_minutes; later attempts are rejected until the window "
+        "passes.",
+        _positive_int,
+    ),
+    Setting(
+        "web_login_window_minutes",
+        Scope.PROCESS,
+        15,
+        "minutes",
+        "Period over which failed sign-ins are counted.",
+        _positive_int,
+    ),
+    Setting(
+        "web_upload_max_bytes",
+        Scope.PROCESS,
+        2_000_000,
+        "bytes",
+        "Largest referral sources CSV the review site accepts.",
+        _positive_int,
+    ),
+    Setting(
+        "broker_url",
+        Scope.PROCESS,
+        "",
+        "Celery broker URL",
+        "Message broker of 'warmline worker' and 'warmline beat', such as "
+        "redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//. "
+        "Empty: both commands exit with an error; other commands ignore it.",
+    ),
+    Setting(
+        "result_backend",
+        Scope.PROCESS,
+        "",
+        "Celery result backend URL",
+        "Where task results are stored, such as redis://127.0.0.1:6379/1. "
+        "Empty: results are not stored, and the tasks need none.",
+    ),
+    Setting(
+        "task_queue",
+        Scope.PROCESS,
+        "warmline",
+        "queue name",
+        "Broker queue that the tasks are sent to and the workers read; each "
+        "deployment that shares a broker needs its own. On Redis it also "
+        "prefixes every key of the broker and the result backend.",
+    ),
+    Setting(
+        "lease_seconds",
+        Scope.PROCESS,
+        120,
+        "seconds",
+        "Lifetime of an account's sync lease. The worker renews it every third "
+        "of this while the sync runs, so the sync of a worker that died is "
+        "taken over after at most this long.",
+        _positive_int,
+    ),
+    Setting(
+        "task_max_attempts",
+        Scope.PROCESS,
+        5,
+        "attempts",
+        "Consecutive failed attempts of an account's sync (transient errors, "
+        "database errors, lost workers) before it is parked: the account's "
+        "status becomes error and last_error says why.",
+        _positive_int,
+    ),
+    Setting(
+        "retry_backoff_seconds",
+        Scope.PROCESS,
+        30,
+        "seconds",
+        "Delay before the first retry of a failed task; each further retry "
+        "doubles it, and a random jitter of up to the delay itself is added.",
+        _positive_int,
+    ),
+    Setting(
+        "retry_backoff_max_seconds",
+        Scope.PROCESS,
+        1800,
+        "seconds",
+        "Maximum delay before a retry, jitter included, unless a provider's "
+        "Retry-After asks for longer.",
+        _positive_int,
+    ),
+    Setting(
+        "sync_interval_minutes",
+        Scope.PROCESS,
+        5,
+        "minutes",
+        "How often 'warmline beat' has each active account synced; each account "
+        "gets a fixed offset within the interval, so the syncs are spread out.",
+        _positive_int,
+    ),
+    Setting(
+        "sync_time_limit_seconds",
+        Scope.PROCESS,
+        3600,
+        "seconds",
+        "Time after which a worker stops one sync; the batches committed so far "
+        "are kept and the next sync resumes from the cursor.",
+        _positive_int,
+    ),
+    Setting(
+        "broker_visibility_timeout_seconds",
+        Scope.PROCESS,
+        3600,
+        "seconds",
+        "Redis broker only: time after which a task that a worker took but never "
+        "acknowledged, because the worker died, is delivered again.",
+        _positive_int,
+    ),
+    Setting(
+        "reminders_hour",
+        Scope.PROCESS,
+        6,
+        "hour 0 to 23, UTC",
+        "Hour at which 'warmline beat' runs the reminder pass of every workspace "
+        "each day.",
+        _hour_of_day,
+    ),
+    Setting(
+        "digest_hour",
+        Scope.PROCESS,
+        7,
+        "hour 0 to 23, local time",
+        "Hour at which 'warmline beat' sends each staff member's digest, in the "
+        "staff member's own time zone.",
+        _hour_of_day,
+    ),
 )
 
 BY_NAME: Mapping[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -168,6 +445,24 @@ class ProcessSettings:
     batch_size: int
     secret_keys: str
     secret_key_file: str
+    broker_url: str
+    result_backend: str
+    task_queue: str
+    lease_seconds: int
+    task_max_attempts: int
+    retry_backoff_seconds: int
+    retry_backoff_max_seconds: int
+    sync_interval_minutes: int
+    sync_time_limit_seconds: int
+    broker_visibility_timeout_seconds: int
+    reminders_hour: int
+    digest_hour: int
+    web_session_key: str = ""
+    web_session_key_file: str = "warmline-web.key"
+    web_session_hours: int = 12
+    web_login_max_failures: int = 5
+    web_login_window_minutes: int = 15
+    web_upload_max_bytes: int = 2_000_000
 
 
 def parse_setting(name: str, text: str) -> Any:

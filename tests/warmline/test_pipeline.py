@@ -259,6 +259,9 @@ def test_subject_redacted_before_storing(sessions, tmp_path):
         ),
     )
     account_id = add_account(sessions, "mbox", mbox)
+    with sessions.begin() as session:
+        workspace = get_or_create_workspace(session, "test")
+        set_workspace_setting(session, workspace, "subject_mode", "redact")
 
     sync_account(sessions, account_id, batch_size=10)
 

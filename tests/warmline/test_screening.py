@@ -1,10 +1,17 @@
-"""Tests for subject screening."""
+"""Tests for subject screening and its figures on the labelled subject sets."""
 
 from __future__ import annotations
 
 import pytest
 
-from warmline.screening import RULES, SubjectMode, redact_subject, screen_subject
+from benchmarks.bench_redaction import load_subjects, score
+from warmline.screening import (
+    RULES,
+    SubjectMode,
+    find_identifiers,
+    redact_subject,
+    screen_subject,
+)
 
 # (rule that the case is about, subject, expected subject after redaction)
 REDACTED_SUBJECTS = [
@@ -265,6 +272,75 @@ REDACTED_SUBJECTS = [
         "Re: Plan of care for Jane Doe - signature needed",
         "Re: Plan of care for [redacted] - signature needed",
     ),
+    # a name next to an identifier, or before a visit word
+    (
+        "name beside identifier",
+        "Chen Szymanski DOB 6/10/19 MRN A81860",
+        "[redacted] DOB [redacted] MRN [redacted]",
+    ),
+    (
+        "name beside identifier",
+        "Oduya, Aisha DOB Jan 1, 1963",
+        "[redacted] DOB [redacted]",
+    ),
+    (
+        "name beside identifier",
+        "Subscriber ID AZ536138616 - Lena Doe",
+        "Subscriber ID [redacted] - [redacted]",
+    ),
+    (
+        "name before visit word",
+        "Noah Fitzgerald eval scheduled 2/11",
+        "[redacted] eval scheduled 2/11",
+    ),
+    # patients' phone numbers
+    (
+        "phone after patient cue",
+        "Please call pt at (630) 555-0143",
+        "Please call pt at [redacted]",
+    ),
+    ("phone after patient cue", "Pt phone # 630.555.0140", "Pt phone # [redacted]"),
+    (
+        "phone after patient cue",
+        "Voicemail from patient, callback 6305550160",
+        "Voicemail from patient, callback [redacted]",
+    ),
+    (
+        "phone beside patient",
+        "Mrs. Okafor called, cb +1 630 555 0150",
+        "Mrs. [redacted] called, cb [redacted]",
+    ),
+    (
+        "phone beside patient",
+        "Mother of pt Aisha Haddad called - 6305550170",
+        "Mother of pt [redacted] called - [redacted]",
+    ),
+    # payer ids and a chart number without a "#"
+    (
+        "insurance member id",
+        "Cigna ID KBK337393829 eligibility check",
+        "Cigna ID [redacted] eligibility check",
+    ),
+    (
+        "insurance member id",
+        "UHC denial - Marcus Brandt, member MZZ913044491",
+        "UHC denial - [redacted], member [redacted]",
+    ),
+    (
+        "medical record number",
+        "Chart 6093671 progress note",
+        "Chart [redacted] progress note",
+    ),
+    (
+        "name after referral cue",
+        "f/u Lena Fitzgerald post-op wk 2",
+        "f/u [redacted] post-op wk 2",
+    ),
+    (
+        "name after referral cue",
+        "FW: Ama Finch - neck pain",
+        "FW: [redacted] - neck pain",
+    ),
     # several identifiers in one subject
     (
         "medical record number",
@@ -313,6 +389,12 @@ HARMLESS_SUBJECTS = [
     "Appt for 10 am confirmed",
     "Patient satisfaction survey results",
     "Re: Harbor Point Urgent Care open house",
+    "Re: Anil Patel, MD referral question",
+    "Re: Thao Nguyen NP availability",
+    "Fwd: Northgate Clinic new fax (630) 555-0111",
+    "Ins verification: Lakeside Mutual plans",
+    "FW: Prairie View Family Practice lunch",
+    "Member ID cards for staff 2026",
     "",
 ]
 
@@ -344,14 +426,20 @@ def test_case_table_size() -> None:
     assert len(HARMLESS_SUBJECTS) >= 20
 
 
-def test_screen_subject_default_mode_redacts() -> None:
+def test_screen_subject_default_keeps_nothing() -> None:
     result = screen_subject("MRN 00482913 follow-up")
+
+    assert result is None
+
+
+def test_screen_subject_redact_mode() -> None:
+    result = screen_subject("MRN 00482913 follow-up", SubjectMode.REDACT)
 
     assert result == "MRN [redacted] follow-up"
 
 
-def test_screen_subject_drop_returns_none() -> None:
-    result = screen_subject("MRN 00482913 follow-up", SubjectMode.DROP)
+def test_screen_subject_metadata_returns_none() -> None:
+    result = screen_subject("MRN 00482913 follow-up", SubjectMode.METADATA)
 
     assert result is None
 
@@ -369,9 +457,76 @@ def test_screen_subject_none_stays_none(mode: SubjectMode) -> None:
     assert screen_subject(None, mode) is None
 
 
-def test_subject_mode_values_match_setting() -> None:
-    assert [mode.value for mode in SubjectMode] == ["redact", "drop", "full"]
+def test_subject_mode_values() -> None:
+    assert [mode.value for mode in SubjectMode] == ["metadata", "redact", "full"]
     assert SubjectMode("redact") is SubjectMode.REDACT
+
+
+@pytest.mark.parametrize("stored", ["drop", "DROP", " metadata "])
+def test_subject_mode_reads_old_drop(stored: str) -> None:
+    assert SubjectMode(stored) is SubjectMode.METADATA
+    assert SubjectMode.DROP is SubjectMode.METADATA
+
+
+def test_subject_mode_rejects_unknown() -> None:
+    with pytest.raises(ValueError, match="'hide'"):
+        SubjectMode("hide")
+
+
+def test_find_identifiers_offsets_in_subject() -> None:
+    subject = "Referral - Jane Doe, DOB 4/12/61"
+
+    spans = find_identifiers(subject)
+
+    assert [subject[span.start : span.end] for span in spans] == [
+        "Jane Doe",
+        "4/12/61",
+    ]
+    assert [span.rule for span in spans] == [
+        "name after referral cue",
+        "birth date after cue",
+    ]
+
+
+def test_labelled_set_target() -> None:
+    result = score(load_subjects("subjects.jsonl"))
+
+    assert result.subjects >= 300
+    assert result.recall >= 0.98, result.misses
+    assert result.loss_rate <= 0.01, result.losses
+
+
+def test_held_out_set_floor() -> None:
+    result = score(load_subjects("heldout.jsonl"))
+
+    assert result.recall >= 0.9, result.misses
+    assert result.loss_rate <= 0.01, result.losses
+
+
+def test_labelled_set_covers_every_kind() -> None:
+    kinds = {
+        identifier["kind"]
+        for row in load_subjects("subjects.jsonl")
+        for identifier in row["identifiers"]  # type: ignore[attr-defined]
+    }
+
+    assert kinds >= {
+        "birth_date",
+        "record_number",
+        "account_number",
+        "phone",
+        "patient_name",
+        "member_id",
+    }
+
+
+def test_labelled_spans_match_text() -> None:
+    for name in ("subjects.jsonl", "heldout.jsonl"):
+        for row in load_subjects(name):
+            subject = str(row["subject"])
+            for identifier in row["identifiers"]:  # type: ignore[attr-defined]
+                start, end = identifier["start"], identifier["end"]
+                assert subject[start:end] == identifier["text"], (name, subject)
 
 
 @pytest.mark.xfail(

@@ -4,6 +4,7 @@ Each module adds its commands to the `main` group when imported.
 """
 
 from warmline.cli import (
+    privacy_commands,
     reminder_commands,
     setup_commands,
     sources_commands,
@@ -15,6 +16,7 @@ from warmline.cli.app import AppContext, main
 __all__ = [
     "AppContext",
     "main",
+    "privacy_commands",
     "reminder_commands",
     "setup_commands",
     "sources_commands",

@@ -8,6 +8,7 @@ import click
 from tabulate import tabulate
 
 from warmline import (
+    audit,
     secrets,
     staff,
 )
@@ -53,6 +54,10 @@ def config_set(app: AppContext, name: str, value: str) -> None:
     """Set workspace setting NAME to VALUE (lists are separated by ';')."""
     with app.transaction() as (session, workspace):
         stored = set_workspace_setting(session, workspace, name, value)
+        audit.record(
+            session, audit.cli_actor(), audit.SETTING_CHANGE, f"setting:{name}",
+            audit.setting_details(name, stored), workspace=workspace,
+        )  # fmt: skip
     click.echo(f"{name} = {stored}")
 
 
@@ -91,6 +96,10 @@ def staff_import(app: AppContext, path: Path) -> None:
     """Create or update staff from a CSV file (email, name, aliases, timezone)."""
     with app.transaction() as (session, workspace):
         count = staff.import_staff(session, workspace, path)
+        audit.record(
+            session, audit.cli_actor(), audit.STAFF_IMPORT, "staff",
+            {"count": count}, workspace=workspace,
+        )  # fmt: skip
     click.echo(f"{count} staff member(s) imported from {path}")
 
 

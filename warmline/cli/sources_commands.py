@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 from tabulate import tabulate
 
 from warmline import (
     accounts,
+    audit,
     sources,
     staff,
 )
 from warmline.cli.app import AppContext, main, pass_app, user_errors
+from warmline.models import Account, Workspace
 from warmline.providers import google, microsoft
 from warmline.secrets import DatabaseCredentialStore
 
@@ -34,6 +38,10 @@ def sources_import(app: AppContext, path: Path) -> None:
     """Create or update referral sources from a CSV file (see the README)."""
     with app.transaction() as (session, workspace):
         summary = sources.import_sources(session, workspace, path)
+        audit.record(
+            session, audit.cli_actor(), audit.SOURCES_IMPORT, "sources",
+            dataclasses.asdict(summary), workspace=workspace,
+        )  # fmt: skip
     click.echo(
         f"{path}: {summary.created} created, {summary.updated} updated, "
         f"{summary.unchanged} unchanged"
@@ -93,6 +101,7 @@ def _file_account_command(provider: str, help_text: str) -> click.Command:
             account, created = accounts.add_file_account(
                 session, workspace, member, provider, path, timezone
             )
+            _audit_account_add(session, workspace, account, created)
         verb = "added" if created else "already registered as"
         click.echo(f"{verb} account {account.id}: {provider} {account.location}")
 
@@ -161,6 +170,7 @@ def accounts_add_imap(
     with app.transaction() as (session, workspace):
         member = staff.find_staff(session, workspace, staff_email)
         account, created = accounts.add_imap_account(session, workspace, member, data)
+        _audit_account_add(session, workspace, account, created)
     DatabaseCredentialStore(app.sessions, account.id, box).save(password)
     verb = "added" if created else "updated"
     click.echo(f"{verb} account {account.id}: imap {account.location}")
@@ -251,6 +261,7 @@ def accounts_add_caldav(
     with app.transaction() as (session, workspace):
         member = staff.find_staff(session, workspace, staff_email)
         account, created = accounts.add_caldav_account(session, workspace, member, data)
+        _audit_account_add(session, workspace, account, created)
     DatabaseCredentialStore(app.sessions, account.id, box).save(password)
     verb = "added" if created else "updated"
     click.echo(f"{verb} account {account.id}: caldav {account.location}")
@@ -258,3 +269,12 @@ def accounts_add_caldav(
 
 accounts_connect.add_command(google.connect_command, "google")
 accounts_connect.add_command(microsoft.connect_command, "microsoft")
+
+
+def _audit_account_add(
+    session: Session, workspace: Workspace, account: Account, created: bool
+) -> None:
+    audit.record(
+        session, audit.cli_actor(), audit.ACCOUNT_ADD, f"account:{account.id}",
+        {"provider": account.provider, "created": created}, workspace=workspace,
+    )  # fmt: skip

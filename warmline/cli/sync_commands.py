@@ -16,6 +16,7 @@ from connectors import ConnectorError, ProgressCallback
 from connectors.imap import watch as imap_watch
 from warmline import (
     accounts,
+    audit,
     demo,
     export,
     pipeline,
@@ -24,7 +25,7 @@ from warmline import (
 )
 from warmline.cli.app import AppContext, main, pass_app, user_errors
 from warmline.cli.sources_commands import sources_table
-from warmline.models import Account, TouchpointStatus
+from warmline.models import Account, AccountStatus, TouchpointStatus
 from warmline.readers import ReaderServices, imap_config
 
 # --- sync ---------------------------------------------------------------------
@@ -38,7 +39,13 @@ from warmline.readers import ReaderServices, imap_config
 def sync(app: AppContext, account_ids: tuple[int, ...]) -> None:
     """Read every registered account (or the ones named) and match what is new."""
     with app.transaction() as (session, workspace):
-        known = {account.id for account in accounts.list_accounts(session, workspace)}
+        listed = accounts.list_accounts(session, workspace)
+        known = {account.id for account in listed}
+        enabled = sorted(
+            account.id
+            for account in listed
+            if account.status is not AccountStatus.DISABLED
+        )
     missing = [str(account_id) for account_id in account_ids if account_id not in known]
     if missing:
         raise click.ClickException(
@@ -46,7 +53,7 @@ def sync(app: AppContext, account_ids: tuple[int, ...]) -> None:
         )
     reports = pipeline.sync_accounts(
         app.sessions,
-        account_ids or sorted(known),
+        account_ids or enabled,
         app.batch_size,
         _progress_bar,
         app.secret_box,
@@ -206,6 +213,11 @@ def touchpoints_export(
             encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
             with output.open("w", encoding=encoding, newline="") as handle:
                 count = writer(rows, handle)
+        audit.record(
+            session, audit.cli_actor(), audit.TOUCHPOINTS_EXPORT,
+            f"workspace:{workspace.id}", {"format": fmt, "rows": count},
+            workspace=workspace,
+        )  # fmt: skip
     if output is not None:
         click.echo(f"{count} touchpoint(s) written to {output}")
 

@@ -1,0 +1,128 @@
+"""Measure subject redaction on the labelled subject sets.
+
+Run from the repository root:
+    python benchmarks/bench_redaction.py [--misses]
+
+For each set in tests/data/subjects/ it prints how many marked patient
+identifiers were redacted, by kind, and how many words outside the marked
+identifiers were lost to redaction.  An identifier counts as redacted only
+when every letter and digit of it is inside a redacted span.  --misses
+also prints each missed identifier and each lost word with its subject.
+
+subjects.jsonl is the set the rules were tuned on, so its figure is an
+upper bound.  heldout.jsonl was written by hand and measured before any
+rule was changed for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+from warmline.screening import find_identifiers
+
+SUBJECTS = Path(__file__).parents[1] / "tests" / "data" / "subjects"
+SETS = ("subjects.jsonl", "heldout.jsonl")
+WORD = re.compile(r"\w+")
+
+
+@dataclasses.dataclass
+class Score:
+    """Redaction figures over one labelled set."""
+
+    subjects: int = 0
+    identifiers: int = 0
+    caught: int = 0
+    harmless_words: int = 0
+    lost_words: int = 0
+    missed_by_kind: Counter[str] = dataclasses.field(default_factory=Counter)
+    total_by_kind: Counter[str] = dataclasses.field(default_factory=Counter)
+    misses: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    losses: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.identifiers if self.identifiers else 1.0
+
+    @property
+    def loss_rate(self) -> float:
+        return self.lost_words / self.harmless_words if self.harmless_words else 0.0
+
+
+def load_subjects(name: str) -> list[dict[str, object]]:
+    """Read one labelled set: a list of {"subject", "identifiers"} rows."""
+    path = SUBJECTS / name
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def score(rows: list[dict[str, object]]) -> Score:
+    """Redact every subject of `rows` and compare with its marked identifiers."""
+    result = Score()
+    for row in rows:
+        subject = str(row["subject"])
+        identifiers = row["identifiers"]
+        assert isinstance(identifiers, list)
+        redacted = set()
+        for span in find_identifiers(subject):
+            redacted.update(range(span.start, span.end))
+        marked = set()
+        result.subjects += 1
+        for identifier in identifiers:
+            start, end, kind = (
+                identifier["start"],
+                identifier["end"],
+                identifier["kind"],
+            )
+            marked.update(range(start, end))
+            needed = {i for i in range(start, end) if subject[i].isalnum()}
+            result.identifiers += 1
+            result.total_by_kind[kind] += 1
+            if needed <= redacted:
+                result.caught += 1
+            else:
+                result.missed_by_kind[kind] += 1
+                result.misses.append((subject[start:end], subject))
+        for word in WORD.finditer(subject):
+            characters = set(range(word.start(), word.end()))
+            if characters & marked:
+                continue
+            result.harmless_words += 1
+            if characters & redacted:
+                result.lost_words += 1
+                result.losses.append((word.group(), subject))
+    return result
+
+
+def report(name: str, result: Score, show_misses: bool) -> None:
+    print(f"{name}: {result.subjects} subjects")
+    print(
+        f"  identifiers redacted: {result.caught} of {result.identifiers} "
+        f"({result.recall:.1%})"
+    )
+    for kind, total in sorted(result.total_by_kind.items()):
+        missed = result.missed_by_kind[kind]
+        print(f"    {kind:<15} {total - missed:>4} of {total:>4}")
+    print(
+        f"  harmless words lost: {result.lost_words} of {result.harmless_words} "
+        f"({result.loss_rate:.2%})"
+    )
+    if show_misses:
+        for text, subject in result.misses:
+            print(f"  missed {text!r} in {subject!r}")
+        for word, subject in result.losses:
+            print(f"  lost {word!r} in {subject!r}")
+
+
+def main() -> None:
+    show_misses = "--misses" in sys.argv[1:]
+    for name in SETS:
+        report(name, score(load_subjects(name)), show_misses)
+
+
+if __name__ == "__main__":
+    main()

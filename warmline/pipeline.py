@@ -75,6 +75,7 @@ class SyncReport:
     quarantined: int = 0
     removed: int = 0
     error: str | None = None
+    retry_after: float | None = None
     seconds: float = 0.0
 
 
@@ -189,6 +190,7 @@ def _failed(
     message = str(error)
     if isinstance(error, RateLimited) and error.retry_after:
         message += f" (the provider asks to wait {error.retry_after:.0f} s)"
+        report.retry_after = error.retry_after
     report.error = message
     report.seconds = time.monotonic() - started
     _finish(sessions, report.account_id, None, message, status)

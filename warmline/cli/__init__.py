@@ -10,6 +10,7 @@ from warmline.cli import (
     sources_commands,
     sync_commands,
     web_commands,
+    worker_commands,
 )
 from warmline.cli.app import AppContext, main
 
@@ -22,4 +23,5 @@ __all__ = [
     "sources_commands",
     "sync_commands",
     "web_commands",
+    "worker_commands",
 ]

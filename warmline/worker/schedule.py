@@ -1,0 +1,106 @@
+"""When beat has work done: account syncs, reminder passes and digests.
+
+Beat itself only sends three periodic tasks and never opens the database.
+Workers run those tasks, which read the accounts and staff members and
+send one task per account or digest that is due:
+
+- every minute, `warmline.schedule_syncs` sends the syncs whose offset falls
+  in that minute.  Each account has a fixed offset within
+  sync_interval_minutes, taken from a hash of its id, so the syncs are
+  spread over the interval instead of starting together;
+- every 15 minutes, `warmline.schedule_digests` sends the digest of each
+  staff member whose local time has just reached digest_hour;
+- daily at reminders_hour UTC, `warmline.schedule_reminders` sends one
+  reminder pass per workspace.
+
+A tick that no worker runs within its period expires.  The syncs it would
+have sent then wait for the next interval, and a digest that would have
+gone out waits a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+from celery.schedules import crontab
+
+from warmline.settings import ProcessSettings
+
+SYNC_TICK_SECONDS = 60
+DIGEST_TICK_MINUTES = 15
+"""Time-zone offsets are whole quarter hours, so each local hour starts on a tick."""
+
+
+def beat_schedule(settings: ProcessSettings) -> dict[str, dict[str, Any]]:
+    """Return Celery's beat_schedule for `settings`."""
+    return {
+        "schedule-syncs": {
+            "task": "warmline.schedule_syncs",
+            "schedule": crontab(minute="*"),
+            "options": {"expires": SYNC_TICK_SECONDS - 5},
+        },
+        "schedule-digests": {
+            "task": "warmline.schedule_digests",
+            "schedule": crontab(minute=f"*/{DIGEST_TICK_MINUTES}"),
+            "options": {"expires": DIGEST_TICK_MINUTES * 60 - 30},
+        },
+        "schedule-reminders": {
+            "task": "warmline.schedule_reminders",
+            "schedule": crontab(hour=settings.reminders_hour, minute=0),
+            "options": {"expires": 3600},
+        },
+    }
+
+
+def sync_offset_seconds(account_id: int, interval_seconds: int) -> int:
+    """Return the account's fixed offset within the sync interval.
+
+    CRC-32 rather than hash(): Python salts the hash of strings per process,
+    and every worker must compute the same offset.
+    """
+    return zlib.crc32(f"account:{account_id}".encode()) % interval_seconds
+
+
+def due_syncs(
+    account_ids: Iterable[int], tick: dt.datetime, interval_minutes: int
+) -> list[tuple[int, int]]:
+    """Return (account id, countdown in seconds) for the syncs due in this tick.
+
+    The tick covers the minute that starts at `tick`, floored to the minute.
+    Over one interval every account is due exactly once.
+    """
+    interval = interval_minutes * 60
+    minute_start = int(tick.timestamp()) // SYNC_TICK_SECONDS * SYNC_TICK_SECONDS
+    window_start = minute_start % interval
+    due = []
+    for account_id in account_ids:
+        offset = sync_offset_seconds(account_id, interval)
+        if window_start <= offset < window_start + SYNC_TICK_SECONDS:
+            due.append((account_id, offset - window_start))
+    return due
+
+
+def due_digests(
+    members: Iterable[tuple[int, str]], tick: dt.datetime, hour: int
+) -> list[tuple[int, dt.date]]:
+    """Return (staff member id, local date) of the digests due in this tick.
+
+    `members` holds (id, IANA time zone).  A digest is due when the member's
+    local time at the tick, floored to the quarter hour, lies in the first
+    quarter of `hour`.  Over a day each member is due once, on the tick
+    where their local clock reads hour:00, except on a day whose change of
+    daylight saving time skips or repeats that hour.
+    """
+    quarter = DIGEST_TICK_MINUTES * 60
+    floored = int(tick.timestamp()) // quarter * quarter
+    moment = dt.datetime.fromtimestamp(floored, dt.UTC)
+    due = []
+    for member_id, zone in members:
+        local = moment.astimezone(zoneinfo.ZoneInfo(zone))
+        if local.hour == hour and local.minute < DIGEST_TICK_MINUTES:
+            due.append((member_id, local.date()))
+    return due

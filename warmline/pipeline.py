@@ -4,7 +4,7 @@ Unit of sync: one account.  A run reads the account's changes since its
 cursor in batches of `batch_size` items.  Each batch is written in one
 transaction, and the cursor moves to the batch's last position in that same
 transaction, so a crash loses at most the batch in flight and the next run
-reads it again; upserts make the repeat harmless.  Deletions arrive as
+reads it again.  Upserts make the repeat harmless.  Deletions arrive as
 `Removed` items, or as a `ScopeListed` item after a full listing of a scope
 (an .ics file, a folder after a UIDVALIDITY change): the account's sightings
 not seen since the listing began are dropped, and an activity no account
@@ -63,7 +63,7 @@ ProgressFactory = Callable[[int], ProgressCallback | None]
 
 @dataclasses.dataclass
 class SyncReport:
-    """What one account's sync did, for the command line and the logs."""
+    """Counts and outcome of one account's sync, for the command line and logs."""
 
     account_id: int
     location: str
@@ -383,7 +383,7 @@ def _prepare(record: ActivityRecord, context: SyncContext) -> store.PreparedActi
 def _match_batch(
     session: Session, context: SyncContext, batch: Sequence[store.PreparedActivity]
 ) -> None:
-    """Match each activity, replies after the thread they answer."""
+    """Match each activity, each reply after the message it replies to."""
     wanted = set()
     for item in batch:
         wanted.update(_thread_ids(item.record))

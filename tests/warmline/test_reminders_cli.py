@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 import warmline.cli.reminder_commands  # noqa: F401  (registers the commands)
+from tests.conftest import empty_tables
 from tests.reminders.smtp_server import PASSWORD, USER, running_smtp_server
 from warmline.cli import main
-from warmline.schema import Base
 from warmline.secrets import Fernet
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -40,9 +40,7 @@ def clinic(migrated_engine: Engine, tmp_path_factory) -> Iterator[str]:
     output = run(url, "referrals", "import", str(EXAMPLES / "referrals.csv"))
     assert output.endswith(": 33 created, 0 updated, 0 unchanged\n")
     yield url
-    with migrated_engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+    empty_tables(migrated_engine)
 
 
 def test_referrals_reimport_unchanged(clinic):

@@ -116,7 +116,7 @@ def test_watch_syncs_when_mail_arrives(database_url, dovecot, tmp_path):
         env=os.environ | env,
         bufsize=0,  # unbuffered, so select() sees every line still unread
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
         assert process.stdout is not None
@@ -127,18 +127,18 @@ def test_watch_syncs_when_mail_arrives(database_url, dovecot, tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.communicate(timeout=30)
+            _out, errors = process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            _out, errors = process.communicate()
 
-    assert b"watching INBOX of account 1" in first
+    assert b"watching INBOX of account 1" in first, errors.decode(errors="replace")
     row = after.strip().splitlines()[-1].split()
     assert row[:3] == [b"1", b"1", b"1"]  # account 1: one read, one new
     assert row[-1] == b"ok"
 
 
-def _read_until(stream, marker: bytes, timeout: float = 30.0) -> bytes:  # type: ignore[no-untyped-def]
+def _read_until(stream, marker: bytes, timeout: float = 120.0) -> bytes:  # type: ignore[no-untyped-def]
     """Read lines until one holds `marker`; give up after `timeout` seconds."""
     seen = b""
     deadline = time.monotonic() + timeout

@@ -292,7 +292,7 @@ class DelegatedTokenSource:
             accounts = app.get_accounts(username=self._username)
             if not accounts:
                 raise NeedsReauthorization(
-                    f"the stored token cache holds no sign-in for {self._username}; "
+                    f"the stored token cache contains no sign-in for {self._username}; "
                     "reconnect the account"
                 )
             try:
@@ -308,7 +308,7 @@ class DelegatedTokenSource:
                     self._store.save(self._cache.serialize())
         if result is None:
             raise NeedsReauthorization(
-                f"the token cache of {self._username} holds no refresh token; "
+                f"the token cache of {self._username} contains no refresh token; "
                 "reconnect the account"
             )
         if "access_token" not in result:

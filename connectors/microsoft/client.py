@@ -468,14 +468,14 @@ def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
     body = _json_or_none(response)
     if not isinstance(body, dict):
         raise MalformedData(
-            f"Graph answered {urllib.parse.urlsplit(what).path} with no JSON object"
+            f"Graph response to {urllib.parse.urlsplit(what).path} is not a JSON object"
         )
     return body
 
 
 def _batch_response(item: Any) -> BatchResponse:
     if not isinstance(item, dict):
-        raise MalformedData("a JSON batch response holds a non-object entry")
+        raise MalformedData("a JSON batch entry is not an object")
     headers = item.get("headers") or {}
     return BatchResponse(
         id=str(item.get("id")),

@@ -21,6 +21,7 @@ from matcher.records import (
     SourceKind,
     SourceRecord,
     Status,
+    exclusion_key,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Status",
     "classify",
     "compare_names",
+    "exclusion_key",
     "is_automated_address",
     "is_free_mail_domain",
     "is_internal_address",

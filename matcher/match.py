@@ -9,7 +9,14 @@ from matcher import signals
 from matcher.evidence import Evidence, Tally
 from matcher.filters import classify, is_internal_address
 from matcher.index import SourceIndex
-from matcher.records import DropReason, Link, MatchResult, MatchSettings, Signal
+from matcher.records import (
+    DropReason,
+    Link,
+    MatchResult,
+    MatchSettings,
+    Signal,
+    exclusion_key,
+)
 
 
 def match_activity(
@@ -33,9 +40,11 @@ def match_activity(
     tally = Tally(index)
     tally.inherit(thread_links)
     for participant in _external_participants(activity, settings):
-        tally.add(signals.participant_evidence(participant, index))
+        evidence = signals.participant_evidence(participant, index)
+        keys = (exclusion_key("address", participant.address),)
+        tally.add(_allowed(evidence, keys, settings))
     if activity.kind is ActivityKind.MEETING:
-        _add_meeting_text(activity, index, tally)
+        _add_meeting_text(activity, index, tally, settings)
     if activity.subject:
         tally.add(signals.phone_evidence(activity.subject, "subject", index))
     links = tally.links(settings)
@@ -57,11 +66,34 @@ def _external_participants(
             yield participant
 
 
-def _add_meeting_text(activity: Activity, index: SourceIndex, tally: Tally) -> None:
-    if activity.subject:
-        tally.add(_cached(index, "title", activity.subject, _title_evidence))
-    if activity.location:
-        tally.add(_cached(index, "location", activity.location, _location_evidence))
+def _allowed(
+    evidence: list[Evidence], keys: tuple[str, ...], settings: MatchSettings
+) -> list[Evidence]:
+    """Drop the evidence for practices a person rejected under one of `keys`."""
+    if not settings.exclusions or not evidence:
+        return evidence
+    excluded = settings.exclusions
+    return [
+        item
+        for item in evidence
+        if not any((key, item.practice_id) in excluded for key in keys)
+    ]
+
+
+def _add_meeting_text(
+    activity: Activity, index: SourceIndex, tally: Tally, settings: MatchSettings
+) -> None:
+    event = exclusion_key("event", activity.external_id)
+    for field, text in (("title", activity.subject), ("location", activity.location)):
+        if text:
+            evidence = meeting_text_evidence(field, text, index)
+            tally.add(_allowed(evidence, (exclusion_key(field, text), event), settings))
+
+
+def meeting_text_evidence(field: str, text: str, index: SourceIndex) -> list[Evidence]:
+    """Return the evidence of a meeting's "title" or "location" text."""
+    compute = _title_evidence if field == "title" else _location_evidence
+    return _cached(index, field, text, compute)
 
 
 def _title_evidence(title: str, index: SourceIndex) -> list[Evidence]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -384,3 +385,44 @@ def _best_window(
                 del counts[first_token]
             start += 1
     return best
+
+
+class OrganisationHints(NamedTuple):
+    """What the words of a name or domain say about the organisation."""
+
+    clinical: bool
+    other: bool
+
+
+# Stems looked for inside a domain label, whose words run together
+# ("lakesideortho", "cedarfamilymed").
+_CLINICAL_STEMS = (
+    *(
+        word
+        for word in _SPECIALTY_WORDS | _KIND_WORDS | _BUILDING_WORDS
+        if len(word) > 3
+    ),
+    "medical",
+    "medicine",
+    "physician",
+    "pediatric",
+    "orthop",
+)
+_OTHER_STEMS = tuple(_OTHER_ORGANISATION_WORDS)
+
+
+def organisation_hints(text: str) -> OrganisationHints:
+    """Tell whether a text has the words of a clinic, or of another trade.
+
+    Reads whole words, and for a single run-together word such as a domain
+    label, the stems inside it.
+    """
+    found = canonical_words(text)
+    clinical_words = _SPECIALTY_WORDS | _KIND_WORDS | _BUILDING_WORDS
+    clinical = any(word in clinical_words for word in found)
+    other = any(word in _OTHER_ORGANISATION_WORDS for word in found)
+    if len(found) == 1:
+        label = found[0]
+        clinical = clinical or any(stem in label for stem in _CLINICAL_STEMS)
+        other = other or any(stem in label for stem in _OTHER_STEMS)
+    return OrganisationHints(clinical, other)

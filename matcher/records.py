@@ -95,6 +95,19 @@ class MatchSettings:
     staff_addresses: frozenset[str] = frozenset()
     confirm_threshold: float = 0.85
     review_threshold: float = 0.5
+    exclusions: frozenset[tuple[str, int]] = frozenset()
+    """(key, practice id) pairs a person rejected; see `exclusion_key`."""
+
+
+def exclusion_key(field: str, value: str) -> str:
+    """Return the key under which a rejected correspondent is excluded.
+
+    `field` is "address" for a participant's address, "title" or "location"
+    for a meeting's text, and "event" for a meeting's UID, which excludes
+    what its title and location say, in every occurrence.  Case and runs of
+    white space do not count.
+    """
+    return f"{field}:{' '.join(value.casefold().split())}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

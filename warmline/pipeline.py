@@ -43,6 +43,7 @@ from connectors.records import ActivityKind, Flag, ParticipantRole
 from matcher import SourceIndex, match_activity
 from matcher.records import Link, MatchSettings
 from warmline import store
+from warmline.matching import matcher_inputs
 from warmline.models import Account, AccountStatus, Workspace, utcnow
 from warmline.readers import (
     MissingCredentialError,
@@ -52,7 +53,6 @@ from warmline.readers import (
 )
 from warmline.screening import SubjectMode, screen_subject
 from warmline.secrets import SecretBox, SecretKeyError
-from warmline.sources import source_records
 from warmline.workspaces import staff_addresses, workspace_settings
 
 log = structlog.get_logger(__name__)
@@ -204,21 +204,15 @@ def _failed(
 def _load_context(session: Session, account: Account) -> SyncContext:
     workspace = session.get_one(Workspace, account.workspace_id)
     settings = workspace_settings(session, workspace)
-    by_address = staff_addresses(session, workspace)
-    match_settings = MatchSettings(
-        own_domains=frozenset(settings["own_domains"]),
-        staff_addresses=frozenset(by_address),
-        confirm_threshold=settings["confirm_threshold"],
-        review_threshold=settings["review_threshold"],
-    )
+    index, match_settings = matcher_inputs(session, workspace)
     return SyncContext(
         workspace_id=workspace.id,
         account_id=account.id,
         account_staff_id=account.staff_member_id,
-        staff_by_address=by_address,
+        staff_by_address=staff_addresses(session, workspace),
         blocklist=frozenset(settings["blocklist"]),
         subject_mode=SubjectMode(settings["subject_mode"]),
-        index=SourceIndex(source_records(session, workspace)),
+        index=index,
         match_settings=match_settings,
     )
 

@@ -6,6 +6,7 @@ import this module rather than warmline.models alone.
 
 import warmline.audit_models  # noqa: F401  (adds its tables to Base)
 import warmline.reminder_models  # noqa: F401  (adds its tables to Base)
+import warmline.review_models  # noqa: F401  (adds its tables to Base)
 import warmline.worker_models  # noqa: F401  (adds its tables to Base)
 import warmline.web_models  # noqa: F401  (adds its tables to Base)
 from warmline import models

@@ -177,6 +177,24 @@ SETTINGS: tuple[Setting, ...] = (
         _fraction,
     ),
     Setting(
+        "suggest_window_days",
+        Scope.WORKSPACE,
+        90,
+        "days",
+        "Unmatched correspondents with activity in this many past days are "
+        "considered for `warmline sources suggest`; older ones drop out.",
+        _positive_int,
+    ),
+    Setting(
+        "suggest_min_activities",
+        Scope.WORKSPACE,
+        3,
+        "activities",
+        "A domain is suggested as a new practice once this many unmatched "
+        "activities in the window involve it.",
+        _positive_int,
+    ),
+    Setting(
         "loop_close_days",
         Scope.WORKSPACE,
         14,

@@ -299,7 +299,7 @@ def remove_sightings(
     if provider_keys:
         conditions.append(AccountActivity.provider_key.in_(provider_keys))
     for scope in scopes:
-        pattern = _like_escape(scope.prefix) + "%"
+        pattern = like_escape(scope.prefix) + "%"
         conditions.append(
             and_(
                 AccountActivity.provider_key.like(pattern, escape="\\"),
@@ -324,7 +324,8 @@ def remove_sightings(
     return len(gone)
 
 
-def _like_escape(text: str) -> str:
+def like_escape(text: str) -> str:
+    """Escape LIKE's wildcards in `text`, for patterns with escape="\\"."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 

@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from warmline.review import review_count
 from web.auth import Principal, web_state
-from web.services.review import review_count
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -221,7 +221,11 @@ def test_api_decisions_and_reassign(admin_client, clinic, sessions):
         headers=headers,
     )
 
-    assert decided.json() == {"decided": [clinic.review_id], "status": "rejected"}
+    assert decided.json() == {
+        "decided": [clinic.review_id],
+        "status": "rejected",
+        "learned": [],
+    }
     assert moved.status_code == 200
     body = moved.json()
     assert body["practice_id"] == clinic.other_practice_id

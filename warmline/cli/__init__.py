@@ -6,6 +6,7 @@ Each module adds its commands to the `main` group when imported.
 from warmline.cli import (
     privacy_commands,
     reminder_commands,
+    review_commands,
     setup_commands,
     sources_commands,
     sync_commands,
@@ -19,6 +20,7 @@ __all__ = [
     "main",
     "privacy_commands",
     "reminder_commands",
+    "review_commands",
     "setup_commands",
     "sources_commands",
     "sync_commands",

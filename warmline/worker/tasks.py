@@ -6,7 +6,7 @@ Task names are stable strings, so producers that do not import this module
 - `warmline.sync_account(account_id)`: warmline.pipeline.sync_account
   under the account's lease (see warmline.worker.sync);
 - `warmline.match_activities(workspace_id, activity_ids)`: match stored
-  activities again (warmline.worker.matching);
+  activities again (warmline.matching);
 - `warmline.run_reminders(workspace_id)`: one reminder pass
   (warmline.reminders_service.run_reminders) under a workspace lease;
 - `warmline.send_digest(staff_member_id, local_date)`: one staff member's
@@ -36,7 +36,7 @@ from reminders.mailer import SmtpConfig
 from warmline import reminders_service
 from warmline.models import Account, AccountStatus, StaffMember, Workspace, utcnow
 from warmline.worker import leases, schedule
-from warmline.worker.matching import rematch_activities
+from warmline.matching import rematch_activities
 from warmline.worker.sync import Result, SyncJob, backoff_seconds, run_sync
 from warmline.workspaces import workspace_settings
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, HTTPException, Query, Request, Response, UploadFile
 
+from warmline import review
 from warmline.csvfile import CsvInputError
 from warmline.models import SourceKind, TouchpointStatus, Workspace
 from warmline.relationships import cold_relationships
@@ -29,7 +30,7 @@ from web.pages.common import MAX_ID, RowId, client_address, not_found
 from web.pages.imports import read_upload
 from web.pages.review import actor
 from web.pages.signin import set_session_cookie
-from web.services import imports, review
+from web.services import imports
 from web.services.accounts import account_overviews
 from web.services.sources import SourceSearch, get_source, search_sources
 from web.services.touchpoints import (
@@ -174,13 +175,14 @@ def api_decide(
     action = DecisionAction(body.action)
     now = web_state(request).config.clock()
     try:
-        decided = review.decide(db, actor(principal), body.touchpoint_ids, action, now)
+        outcome = review.decide(db, actor(principal), body.touchpoint_ids, action, now)
     except review.NotFoundError as error:
         raise not_found("touchpoint") from error
     db.commit()
     return schemas.DecisionResultOut(
-        decided=sorted(touchpoint.id for touchpoint in decided),
+        decided=sorted(touchpoint.id for touchpoint in outcome.touchpoints),
         status="confirmed" if action is DecisionAction.CONFIRM else "rejected",
+        learned=[str(lesson) for lesson in outcome.lessons],
     )
 
 
@@ -198,7 +200,7 @@ def api_reassign(
     """Link the activity to another practice or person; returns the new link."""
     now = web_state(request).config.clock()
     try:
-        target = review.reassign(
+        outcome = review.reassign(
             db, actor(principal), touchpoint_id, body.practice_id, body.person_id, now
         )
     except review.NotFoundError as error:
@@ -206,7 +208,7 @@ def api_reassign(
     except review.DecisionError as error:
         raise HTTPException(422, str(error)) from error
     db.commit()
-    view = get_touchpoint(db, principal.workspace_id, target.id)
+    view = get_touchpoint(db, principal.workspace_id, outcome.touchpoints[0].id)
     assert view is not None
     return touchpoint_out(view)
 

@@ -100,6 +100,10 @@ class DecisionIn(BaseModel):
 class DecisionResultOut(BaseModel):
     decided: list[int]
     status: Literal["confirmed", "rejected"]
+    learned: list[str] = Field(
+        default_factory=list,
+        description="what the decisions taught the matcher, one sentence each",
+    )
 
 
 class ReassignIn(BaseModel):

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 
+from warmline import review
 from warmline.models import TouchpointStatus
 from warmline.web_models import DecisionAction
 from web.auth import Db, FormUser, PageUser, Principal, web_state
 from web.pages.common import MAX_ID, RowId, local_path, not_found, see_other
 from web.rendering import render
-from web.services import review
 from web.services.touchpoints import TouchpointFilter, list_touchpoints
 
 router = APIRouter()
@@ -77,13 +77,13 @@ def review_decide(
         return see_other(local_path(next))
     now = web_state(request).config.clock()
     try:
-        decided = review.decide(db, actor(principal), ids, action, now)
+        outcome = review.decide(db, actor(principal), ids, action, now)
     except review.NotFoundError as error:
         raise not_found("touchpoint") from error
     except review.DecisionError as error:
         raise HTTPException(422, str(error)) from error
     db.commit()
-    return see_other(_after(next, action, len(decided)))
+    return see_other(_after(next, action, len(outcome.touchpoints)))
 
 
 def _after(next_path: str, action: DecisionAction, count: int) -> str:

@@ -7,9 +7,9 @@ from fastapi.responses import HTMLResponse
 
 from warmline.models import TouchpointStatus, Workspace
 from warmline.relationships import cold_relationships
+from warmline.review import review_count
 from web.auth import Db, PageUser, web_state
 from web.rendering import render
-from web.services.review import review_count
 from web.services.today import weekly_touchpoints
 from web.services.touchpoints import TouchpointFilter, list_touchpoints
 

@@ -8,10 +8,10 @@ command-line user, leaves decided_by empty, and in the audit log.
 
 Decisions teach the matcher:
 
-- A confirmation adds what the matcher found by name alone to the source:
-  the correspondent's address goes to the person it named, and the
-  address's domain to the practice when the domain spells the practice's
-  name and no source lists it yet.  Other activities of a learned address
+- A confirmation adds what the matcher found by name alone to the source.
+  The correspondent's address goes to the person it named.  The address's
+  domain goes to the practice when the domain spells the practice's name
+  and no source lists it yet.  Other activities of a learned address
   that still wait for review are then matched again.
 - A rejection records exclusions: each correspondent (address, meeting
   title or location) whose evidence pointed at the practice is not proposed
@@ -75,7 +75,7 @@ _NOT_LETTERS = re.compile(r"[^a-z]+")
 
 @dataclasses.dataclass(frozen=True)
 class Actor:
-    """Who decides: a web user or a command-line user, and their staff member.
+    """The decider: a web user or a command-line user, and their staff member.
 
     `label` is the audit log's actor: "web:<user id>" or "cli:<system user>".
     """
@@ -296,7 +296,7 @@ def reassign(
         _set_person(original, person)
         _record(session, actor, original, DecisionAction.REASSIGN, previous, now)
         session.flush()
-        lessons = teacher.learn_from_confirmations([original])
+        lessons = teacher.learn_from_confirmations([original], person is not None)
         return Outcome([original], lessons, teacher.rematch_learned(lessons))
     target = session.scalar(
         select(Touchpoint).where(
@@ -324,7 +324,8 @@ def reassign(
     _record(session, actor, original, DecisionAction.REASSIGN, previous, now, target)
     _record(session, actor, target, DecisionAction.REASSIGN, target_previous, now)
     session.flush()
-    lessons = teacher.exclude([original]) + teacher.learn_from_confirmations([target])
+    lessons = teacher.exclude([original])
+    lessons += teacher.learn_from_confirmations([target], person is not None)
     return Outcome([target], lessons, teacher.rematch_learned(lessons))
 
 
@@ -353,7 +354,7 @@ Correspondent = tuple[str, str, list[Evidence]]
 
 
 class _Teacher:
-    """Turns decisions into new source addresses, domains and exclusions.
+    """Teacher that turns decisions into source addresses, domains and exclusions.
 
     The index is built lazily, once per call, from the sources as they are
     before anything is learned, so that each touchpoint is judged on the
@@ -376,8 +377,9 @@ class _Teacher:
     ) -> list[tuple[str, str, list[Evidence]]]:
         """Return (field, value, evidence for this practice) per correspondent.
 
-        Fields are "address" for each external participant and "title" and
-        "location" for a meeting's text.
+        Fields are "address" for each external participant, "title" and
+        "location" for a meeting's text, and "event" for a meeting whose
+        reasons name its title or location.
         """
         index, settings = self._matcher()
         activity = self._session.get_one(Activity, touchpoint.activity_id)
@@ -399,22 +401,33 @@ class _Teacher:
                 if text:
                     evidence = meeting_text_evidence(field, text, index)
                     found.append((field, text, _for(evidence, touchpoint.practice_id)))
-            # A subject not stored (subject_mode metadata) leaves the stored
-            # reasons as the only record of what the title said; the event's
-            # UID then stands for it.
+            # Without a stored subject (subject_mode metadata), only the
+            # reasons record what the title said, so the event's UID is the key.
             if _has_meeting_text_reason(touchpoint):
                 found.append(("event", record.external_id, [_MEETING_TEXT]))
         return found
 
     def learn_from_confirmations(
-        self, touchpoints: Iterable[Touchpoint]
+        self, touchpoints: Iterable[Touchpoint], person_chosen: bool = False
     ) -> list[Lesson]:
+        """Learn addresses and domains from confirmed touchpoints.
+
+        With `person_chosen` (a reassignment that named the person), the
+        activity's one external address goes to that person even when the
+        matcher had no evidence for them.
+        """
         lessons: list[Lesson] = []
         for touchpoint in touchpoints:
             found = self._evidence(touchpoint)
+            addresses = [value for field, value, _ in found if field == "address"]
             for field, value, evidence in found:
-                if field == "address":
-                    lessons.extend(self._learn_address(touchpoint, value, evidence))
+                if field != "address":
+                    continue
+                person_id = _named_person(touchpoint, evidence)
+                if person_chosen and len(addresses) == 1:
+                    person_id = touchpoint.person_id
+                if person_id is not None:
+                    lessons.extend(self._learn_address(touchpoint, value, person_id))
             # The latest decision wins over an earlier rejection of the pair.
             keys = [exclusion_key(field, value) for field, value, _ in found]
             self._session.execute(
@@ -428,27 +441,20 @@ class _Teacher:
         return lessons
 
     def _learn_address(
-        self, touchpoint: Touchpoint, address: str, evidence: list[Evidence]
+        self, touchpoint: Touchpoint, address: str, person_id: int
     ) -> list[Lesson]:
-        """Add an address the matcher knew only by the name that came with it."""
+        """Add an unknown address to a person, and maybe its domain to the practice."""
         index, _ = self._matcher()
         if index.sources_with_address(address) or is_automated_address(address):
             return []
-        named = [
-            item.person_id
-            for item in evidence
-            if item.signal is Signal.NAME and item.person_id is not None
-        ]
-        if not named:
-            return []
-        # The person the touchpoint names, if the name pointed there too.
-        person_id = touchpoint.person_id if touchpoint.person_id in named else named[0]
+
         lessons: list[Lesson] = []
         person = self._session.get_one(ReferralSource, person_id)
         if address not in person.emails:
             person.emails = [*person.emails, address]
             person.updated_at = utcnow()
             lessons.append(Lesson("address", person.id, person.name, address))
+
         domain = domain_of(address)
         practice = self._session.get_one(ReferralSource, touchpoint.practice_id)
         if (
@@ -545,6 +551,18 @@ _MEETING_TEXT = Evidence(0, Signal.TITLE, 0.0, "")
 def _has_meeting_text_reason(touchpoint: Touchpoint) -> bool:
     text_signals = {Signal.TITLE.value, Signal.LOCATION.value}
     return any(reason["signal"] in text_signals for reason in touchpoint.reasons)
+
+
+def _named_person(touchpoint: Touchpoint, evidence: list[Evidence]) -> int | None:
+    """Return the person a correspondent's name pointed at, preferring the link's."""
+    named = [
+        item.person_id
+        for item in evidence
+        if item.signal is Signal.NAME and item.person_id is not None
+    ]
+    if not named:
+        return None
+    return touchpoint.person_id if touchpoint.person_id in named else named[0]
 
 
 def _for(evidence: list[Evidence], practice_id: int) -> list[Evidence]:

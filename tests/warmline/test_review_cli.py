@@ -239,6 +239,8 @@ def test_reassign_by_name_then_confirmation_lifts_the_exclusion(clinic):
     cedar = after["Cedar Internal Medicine"]
     assert cedar.status is TouchpointStatus.CONFIRMED
     assert cedar.person_id == clinic.source("David Kim, MD").id
+    # The person chosen gets the address, so new mail from it goes to Cedar.
+    assert "address gk@gmail.example added to David Kim, MD" in output
     # Confirming Riverside after all lifts its exclusion of the address.
     run(clinic.url, "review", "confirm", str(riverside.id))
     with clinic.sessions() as session:

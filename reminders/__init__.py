@@ -1,7 +1,7 @@
 """Reminders: cadences, going cold, drift, open loops, follow-ups and digests.
 
 Plain records in, plain results out: nothing here imports the database.
-The core (warmline.reminders_service) builds the records, applies the
+The core (warmline.remind) builds the records, applies the
 decisions and sends the digests with `send_message`.
 """
 

@@ -94,7 +94,7 @@ def test_cold_lists_overdue_with_cadence(database_url, tmp_path, monkeypatch):
     output = warmline(database_url, "cold", "--as-of", "2026-12-01")
 
     lines = output.splitlines()
-    assert lines[0].split()[:3] == ["source", "type", "practice"]
+    assert lines[0].split()[:5] == ["#", "source", "type", "practice", "owner"]
     assert "never" in output
     assert len(lines) > 4
 

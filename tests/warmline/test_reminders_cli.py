@@ -65,6 +65,18 @@ def test_remind_on_examples_then_again(clinic):
     assert "== Follow-ups closed: 0" in second
 
 
+def test_cold_prints_remind_ranking(clinic):
+    remind_output = run(clinic, "remind", "--as-of", "2026-12-01")
+
+    cold_output = run(clinic, "cold", "--as-of", "2026-12-01")
+
+    ranked = remind_output.split("most urgent first\n\n")[1].split("\n\n== ")[0]
+    assert cold_output.strip() == ranked.strip()
+    assert "thank-you owed" in cold_output
+    assert "referrals 12 mo" in cold_output.splitlines()[0]
+    assert SAM in cold_output
+
+
 def test_digest_dry_run_on_examples(clinic):
     run(clinic, "remind", "--as-of", "2026-12-01")
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from reminders.mailer import SmtpConfig, send_message
 from tests.reminders.factories import World
 from tests.reminders.smtp_server import running_smtp_server
-from warmline import reminders_service as service
+from warmline import remind as service
 from warmline.models import Account, AccountStatus, TouchpointStatus
 from warmline.reminder_models import DigestSend
 from warmline.secrets import Fernet, SecretBox, SecretKeyError

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.reminders.factories import World
-from warmline import reminders_service as service
+from warmline import remind as service
 from warmline.csvfile import CsvInputError
 from warmline.models import Referral, ReferralSource
 

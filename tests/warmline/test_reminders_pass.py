@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tests.reminders.factories import World
-from warmline import reminders_service as service
+from warmline import remind as service
 from warmline.models import FollowUp, FollowUpStatus, Referral
 from warmline.reminder_models import FollowUpBasis
 

@@ -5,23 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 from tabulate import tabulate
 
-from reminders import SmtpConfig, cadence_label, health_flags
-from warmline import reminders_service as service
+from reminders import SmtpConfig, SourceHealth, cadence_label, health_flags
+from warmline import audit, staff
+from warmline import remind as service
 from warmline.cli.app import AppContext, main, pass_app
-from warmline.cli.setup_commands import secrets_group
+from warmline.cli.setup_commands import secrets_group, staff_group
 from warmline.csvfile import CsvInputError
+from warmline.remind import draft_rewrite, feed, handover
+from warmline.remind.drafts import Draft
 from warmline.secrets import SecretKeyError
 from warmline.settings import SettingError
 from warmline.workspaces import workspace_settings
 
 SMTP_PASSWORD_ENV = "WARMLINE_SMTP_PASSWORD"
+DRAFT_API_KEY_ENV = "WARMLINE_DRAFT_API_KEY"
 AS_OF_HELP = "Judge as of the start of this day, UTC (default: now)."
 
 
@@ -37,6 +41,7 @@ def _user_errors(function: Callable[..., Any]) -> Callable[..., Any]:
             service.ReminderError,
             SecretKeyError,
             SettingError,
+            staff.StaffError,
         ) as error:
             raise click.ClickException(str(error)) from error
 
@@ -137,6 +142,7 @@ def remind(app: AppContext, as_of: dt.datetime | None) -> None:
     _print_changes(report)
     _print_cold(report)
     _print_drift(report)
+    _print_clashes(report)
     loops = report.state.loops
     overdue = sum(1 for loop in loops if loop.overdue(moment.date()))
     click.echo(f"\n== Open loops: {len(loops)}, {overdue} overdue")
@@ -165,14 +171,40 @@ def _print_changes(report: service.RemindReport) -> None:
 
 
 def _print_cold(report: service.RemindReport) -> None:
-    cold = report.cold
-    click.echo(f"\n== Going cold: {len(cold)}, most urgent first\n")
+    click.echo(f"\n== Going cold: {len(report.cold)}, most urgent first\n")
+    click.echo(cold_table(report.cold, report.staff_emails))
+
+
+@main.command("cold")
+@_as_of_option
+@pass_app
+def cold(app: AppContext, as_of: dt.datetime | None) -> None:
+    """List the sources going cold, most urgent first.
+
+    Ranked by how far past their cadence they are, weighted by referral
+    volume, with the telling cases noted; `warmline remind` prints the same.
+    """
+    moment = _moment(as_of)
+    with app.transaction() as (session, workspace):
+        found = service.cold_sources(session, workspace, moment)
+        emails = service.staff_emails(session, workspace)
+    click.echo(cold_table(found, emails))
+
+
+def cold_table(cold: list[SourceHealth], staff_emails: Mapping[int, str]) -> str:
+    """Format ranked cold sources as a table, one numbered row each.
+
+    The owner is the source's own, else its practice's.
+    """
     rows = [
         (
             rank,
             health.profile.name,
             health.profile.kind,
             health.profile.practice or "",
+            staff_emails.get(
+                health.profile.owner_id or health.profile.practice_owner_id or 0, ""
+            ),
             health.last_touch.date().isoformat() if health.last_touch else "never",
             "" if health.days_since is None else health.days_since,
             cadence_label(health),
@@ -186,13 +218,14 @@ def _print_cold(report: service.RemindReport) -> None:
         "source",
         "type",
         "practice",
+        "owner",
         "last touch",
         "days since",
         "cadence",
         "referrals 12 mo",
         "note",
     )
-    click.echo(tabulate(rows, headers=headers))
+    return str(tabulate(rows, headers=headers))
 
 
 def _print_drift(report: service.RemindReport) -> None:
@@ -211,6 +244,32 @@ def _print_drift(report: service.RemindReport) -> None:
         for health in drifting
     ]
     headers = ("source", "practice", "last 90 days", "expected", "note")
+    click.echo(tabulate(rows, headers=headers))
+
+
+def _print_clashes(report: service.RemindReport) -> None:
+    click.echo(f"\n== Visits to coordinate: {len(report.clashes)}")
+    if not report.clashes:
+        return
+    rows = [
+        (
+            clash.first.practice,
+            clash.first.staff_name,
+            f"{clash.first.starts_at:%Y-%m-%d %H:%M}",
+            clash.second.staff_name,
+            f"{clash.second.starts_at:%Y-%m-%d %H:%M}",
+            clash.days_apart,
+        )
+        for clash in report.clashes
+    ]
+    headers = (
+        "practice",
+        "staff",
+        "meeting (UTC)",
+        "colleague",
+        "meeting (UTC)",
+        "days apart",
+    )
     click.echo(tabulate(rows, headers=headers))
 
 
@@ -285,6 +344,45 @@ def followups_snooze(app: AppContext, follow_up_id: int, period: str) -> None:
     click.echo(f"follow-up {view.follow_up_id} now due {view.due_on.isoformat()}")
 
 
+@followups_group.command("draft")
+@click.argument("follow_up_id", type=int)
+@_as_of_option
+@pass_app
+@_user_errors
+def followups_draft(
+    app: AppContext, follow_up_id: int, as_of: dt.datetime | None
+) -> None:
+    """Print a drafted outreach email for follow-up FOLLOW_UP_ID.
+
+    The draft comes from templates and the relationship's history; when
+    draft_llm_base_url is set, a language model rewrites it first.
+    """
+    moment = _moment(as_of)
+    with app.transaction() as (session, workspace):
+        api_key = os.environ.get(DRAFT_API_KEY_ENV) or None
+        if (
+            api_key is None
+            and workspace_settings(session, workspace)["draft_llm_base_url"]
+        ):
+            api_key = draft_rewrite.stored_api_key(session, workspace, app.secret_box())
+        draft, config = draft_rewrite.prepare_draft(
+            session, workspace, follow_up_id, moment, api_key
+        )
+    if config is not None:
+        draft = draft_rewrite.rewrite_draft(draft, config)
+    click.echo(_draft_text(draft))
+
+
+def _draft_text(draft: Draft) -> str:
+    to = f"{draft.to_name} <{draft.to_address}>" if draft.to_address else draft.to_name
+    origin = (
+        f"rewritten by {draft.rewritten_by}"
+        if draft.rewritten_by
+        else draft.notice or "drafted from templates"
+    )
+    return f"To: {to}\nSubject: {draft.subject}\n\n{draft.body}\n({origin})"
+
+
 # --- digest ---------------------------------------------------------------------
 
 
@@ -355,3 +453,74 @@ def secrets_set_smtp_password(app: AppContext, password: str) -> None:
     with app.transaction() as (session, workspace):
         service.store_smtp_password(session, workspace, box, password)
     click.echo("SMTP password stored encrypted")
+
+
+# --- staff: follow-up feed ------------------------------------------------------
+
+FEED_AUDIT_ACTION = "staff.feed"
+
+
+@staff_group.command("feed")
+@click.argument("staff_email")
+@click.option(
+    "--rotate",
+    is_flag=True,
+    help="Make a new URL; the old one stops working at once.",
+)
+@pass_app
+@_user_errors
+def staff_feed(app: AppContext, staff_email: str, rotate: bool) -> None:
+    """Print the secret calendar feed URL of STAFF_EMAIL's open follow-ups.
+
+    Any calendar app can subscribe to it. Treat it like a password: whoever
+    has it can read the follow-ups.
+    """
+    box = app.secret_box()
+    with app.transaction() as (session, workspace):
+        member = staff.find_staff(session, workspace, staff_email)
+        url, made = feed.feed_url(session, workspace, member, box, rotate=rotate)
+        if made:
+            audit.record(
+                session, audit.cli_actor(), FEED_AUDIT_ACTION,
+                f"staff:{member.id}", {"rotated": rotate}, workspace=workspace,
+            )  # fmt: skip
+    click.echo(url)
+
+
+@staff_group.command("handover")
+@click.argument("from_email")
+@click.argument("to_email")
+@pass_app
+@_user_errors
+def staff_handover(app: AppContext, from_email: str, to_email: str) -> None:
+    """Give FROM_EMAIL's sources and open follow-ups to TO_EMAIL.
+
+    Follow-ups placed on FROM_EMAIL's calendar move to TO_EMAIL's calendar
+    with the next placement run.
+    """
+    with app.transaction() as (session, workspace):
+        leaver = staff.find_staff(session, workspace, from_email)
+        successor = staff.find_staff(session, workspace, to_email)
+        moved = handover.hand_over(
+            session, workspace, leaver, successor, audit.cli_actor()
+        )
+    click.echo(
+        f"{moved.sources} source(s) and {moved.follow_ups} open follow-up(s) "
+        f"moved from {moved.from_email} to {moved.to_email}"
+    )
+
+
+@secrets_group.command("set-draft-api-key")
+@click.password_option(
+    "--api-key",
+    envvar=DRAFT_API_KEY_ENV,
+    help=f"API key of the rewrite model; prompted for when not in {DRAFT_API_KEY_ENV}.",
+)
+@pass_app
+@_user_errors
+def secrets_set_draft_api_key(app: AppContext, api_key: str) -> None:
+    """Store the API key of the model that rewrites drafts, encrypted."""
+    box = app.secret_box()
+    with app.transaction() as (session, workspace):
+        draft_rewrite.store_api_key(session, workspace, box, api_key)
+    click.echo("draft API key stored encrypted")

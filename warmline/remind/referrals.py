@@ -1,0 +1,235 @@
+"""Import referrals from a CSV file and close their loops by hand."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from reminders import (
+    REFERRAL_COLUMNS,
+    DirectoryEntry,
+    OpenLoop,
+    SourceDirectory,
+    SourceProfile,
+    SourceQuery,
+    parse_count,
+    parse_date,
+    patient_column,
+)
+from warmline.csvfile import CsvInputError, read_rows
+from warmline.models import (
+    Referral,
+    ReferralSource,
+    Workspace,
+)
+from warmline.remind.errors import ReminderError
+from warmline.remind.state import (
+    load_state,
+)
+
+MAX_REFERRAL_ID = 200
+
+
+@dataclasses.dataclass
+class ReferralImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class _ReferralRow:
+    line: int
+    received_on: dt.date
+    source_id: int
+    count: int
+    external_ref: str | None
+
+
+def import_referrals(
+    session: Session, workspace: Workspace, path: Path, today: dt.date
+) -> ReferralImportSummary:
+    """Validate every row of `path`, then create or update the referrals.
+
+    Rows with a referral id are matched on it; rows without one on their
+    date and source, with the counts of repeated rows added up.  Referrals
+    missing from the file are kept.  Raises CsvInputError naming the file,
+    line and value of the first problem; nothing is written in that case.
+    """
+    _reject_patient_columns(path)
+    directory = SourceDirectory(_directory_entries(session, workspace))
+    rows = [
+        _parse_referral(path, line, raw, directory, today)
+        for line, raw in read_rows(path, REFERRAL_COLUMNS, required=("date",))
+    ]
+    _check_repeated_ids(path, rows)
+    summary = ReferralImportSummary()
+    for row in rows:
+        if row.external_ref is not None:
+            _upsert_referral(session, workspace, row, summary)
+    for row in _summed_without_id(rows):
+        _upsert_referral(session, workspace, row, summary)
+    session.flush()
+    return summary
+
+
+def _reject_patient_columns(path: Path) -> None:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return  # read_rows reports these with the file and line
+    for name in header:
+        meaning = patient_column(name)
+        if meaning is not None:
+            raise CsvInputError(
+                path,
+                1,
+                f"column {name!r} looks like patient data ({meaning}); remove it: "
+                "a referrals file carries only dates, referring sources, counts "
+                "and opaque referral ids",
+            )
+
+
+def _directory_entries(
+    session: Session, workspace: Workspace
+) -> Iterable[DirectoryEntry]:
+    practice = aliased(ReferralSource)
+    rows = session.execute(
+        select(ReferralSource, practice.name)
+        .outerjoin(practice, practice.id == ReferralSource.practice_id)
+        .where(ReferralSource.workspace_id == workspace.id)
+    )
+    for source, practice_name in rows:
+        yield DirectoryEntry(
+            source_id=source.id,
+            kind=source.kind.value,
+            name=source.name,
+            practice_id=source.practice_id,
+            practice=practice_name,
+            npi=source.npi,
+            address=source.address,
+        )
+
+
+def _parse_referral(
+    path: Path,
+    line: int,
+    raw: dict[str, str],
+    directory: SourceDirectory,
+    today: dt.date,
+) -> _ReferralRow:
+    query = SourceQuery(
+        practice=raw.get("practice", ""),
+        provider=raw.get("provider", ""),
+        source=raw.get("source", ""),
+        npi=raw.get("npi", ""),
+        address=raw.get("address", ""),
+    )
+    external_ref = raw.get("referral_id") or None
+    try:
+        if external_ref is not None and len(external_ref) > MAX_REFERRAL_ID:
+            raise ValueError(f"referral_id is longer than {MAX_REFERRAL_ID} characters")
+        return _ReferralRow(
+            line=line,
+            received_on=parse_date(raw["date"], today),
+            source_id=directory.resolve(query),
+            count=parse_count(raw.get("count", "")),
+            external_ref=external_ref,
+        )
+    except ValueError as error:
+        raise CsvInputError(path, line, str(error)) from None
+
+
+def _check_repeated_ids(path: Path, rows: list[_ReferralRow]) -> None:
+    seen: dict[str, int] = {}
+    for row in rows:
+        if row.external_ref is None:
+            continue
+        if row.external_ref in seen:
+            raise CsvInputError(
+                path,
+                row.line,
+                f"referral_id {row.external_ref!r} repeats line "
+                f"{seen[row.external_ref]}; each referral id must appear once",
+            )
+        seen[row.external_ref] = row.line
+
+
+def _summed_without_id(rows: list[_ReferralRow]) -> list[_ReferralRow]:
+    summed: dict[tuple[dt.date, int], _ReferralRow] = {}
+    for row in rows:
+        if row.external_ref is not None:
+            continue
+        key = (row.received_on, row.source_id)
+        if key in summed:
+            row = dataclasses.replace(row, count=summed[key].count + row.count)
+        summed[key] = row
+    return list(summed.values())
+
+
+def _upsert_referral(
+    session: Session,
+    workspace: Workspace,
+    row: _ReferralRow,
+    summary: ReferralImportSummary,
+) -> None:
+    query = select(Referral).where(Referral.workspace_id == workspace.id)
+    if row.external_ref is not None:
+        query = query.where(Referral.external_ref == row.external_ref)
+    else:
+        query = query.where(
+            Referral.external_ref.is_(None),
+            Referral.source_id == row.source_id,
+            Referral.received_on == row.received_on,
+        )
+    referral = session.scalar(query)
+    values = {
+        "source_id": row.source_id,
+        "received_on": row.received_on,
+        "count": row.count,
+    }
+    if referral is None:
+        session.add(
+            Referral(workspace_id=workspace.id, external_ref=row.external_ref, **values)
+        )
+        summary.created += 1
+    elif any(getattr(referral, key) != value for key, value in values.items()):
+        for key, value in values.items():
+            setattr(referral, key, value)
+        summary.updated += 1
+    else:
+        summary.unchanged += 1
+
+
+def close_referral(
+    session: Session, workspace: Workspace, referral_id: int, now: dt.datetime
+) -> Referral:
+    """Record by hand that a referral's outcome was sent back to its source."""
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.workspace_id != workspace.id:
+        raise ReminderError(
+            f"no referral with id {referral_id}; see 'warmline referrals loops'"
+        )
+    if referral.closed_at is not None:
+        raise ReminderError(
+            f"referral {referral_id} was already closed at "
+            f"{referral.closed_at:%Y-%m-%d %H:%M} UTC"
+        )
+    referral.closed_at = now
+    session.flush()
+    return referral
+
+
+def loop_rows(
+    session: Session, workspace: Workspace, as_of: dt.datetime
+) -> list[tuple[OpenLoop, SourceProfile]]:
+    """Return the open loops as of `as_of`, each with its referring source."""
+    state = load_state(session, workspace, as_of)
+    return [(loop, state.profiles[loop.referral.source_id]) for loop in state.loops]

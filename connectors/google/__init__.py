@@ -33,6 +33,7 @@ from connectors.google.gmail import (
     GmailCursor,
     GmailReader,
     MailboxAudit,
+    MailboxProfile,
     MissingMessage,
     mailbox_address,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "GoogleCalendarReader",
     "GoogleSettings",
     "MailboxAudit",
+    "MailboxProfile",
     "MissingMessage",
     "QuotaRegime",
     "ReadStats",

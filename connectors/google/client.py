@@ -85,11 +85,19 @@ _LIBRARY_ERRORS = (
 
 @dataclasses.dataclass
 class ReadStats:
-    """Counts of a reader's last read, for logs and benchmarks."""
+    """Counts of a reader's last read, for logs, benchmarks and quota records.
+
+    `full_listing` is true when the read listed the whole mailbox, and
+    `listing_finished` once that listing reached its end.  `messages_total`
+    is the mailbox size that users.getProfile reported, when it was called.
+    """
 
     requests: int = 0
     quota_units: int = 0
     messages_fetched: int = 0
+    full_listing: bool = False
+    listing_finished: bool = False
+    messages_total: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -37,6 +37,10 @@ TransientError naming the message, so the next sync reads it again.
 
 Transactions: the reader opens none; the pipeline commits each batch of
 items with the position of its last item.
+
+Quota: at the end of each read, and of each `profile()` call, the reader
+passes its `ReadStats` (units spent, whether it listed the whole mailbox)
+to `usage_listener`, which the core uses to keep a per-project daily tally.
 """
 
 from __future__ import annotations
@@ -150,6 +154,15 @@ class MissingMessage:
 
 
 @dataclasses.dataclass(frozen=True)
+class MailboxProfile:
+    """A mailbox's address, size and current historyId (users.getProfile)."""
+
+    address: str
+    messages_total: int | None
+    history_id: str
+
+
+@dataclasses.dataclass(frozen=True)
 class MailboxAudit:
     """The result of comparing stored message ids with the mailbox."""
 
@@ -207,6 +220,8 @@ class GmailReader(Reader):
 
     `credentials` is called at the start of each read.  `sleep` waits
     between retries; tests pass one that records the delays.
+    `usage_listener`, when given, receives the read's `ReadStats` once the
+    read ends, whether it finished, failed or was abandoned.
     """
 
     def __init__(
@@ -215,12 +230,14 @@ class GmailReader(Reader):
         settings: GoogleSettings | None = None,
         user_id: str = "me",
         sleep: Callable[[float], None] = time.sleep,
+        usage_listener: Callable[[ReadStats], None] | None = None,
     ) -> None:
         super().__init__()
         self.credentials = credentials
         self.settings = settings or GoogleSettings()
         self.user_id = user_id
         self.sleep = sleep
+        self.usage_listener = usage_listener
         self.stats = ReadStats()
 
     def read(
@@ -244,9 +261,30 @@ class GmailReader(Reader):
                     state = None
             yield from self._read_full(run, state, progress)
         finally:
-            self.stats.requests = run.client.requests
-            self.stats.quota_units = run.budget.total_units
-            run.close()
+            self._end_run(run)
+
+    def profile(self) -> MailboxProfile:
+        """Return the mailbox's address, size and historyId (users.getProfile)."""
+        run = _Run(self)
+        self.stats = ReadStats()
+        try:
+            profile = _get_profile(run, self.user_id)
+            total = profile.get("messagesTotal")
+            self.stats.messages_total = int(total) if total is not None else None
+        finally:
+            self._end_run(run)
+        return MailboxProfile(
+            address=str(profile["emailAddress"]).strip().lower(),
+            messages_total=self.stats.messages_total,
+            history_id=str(profile["historyId"]),
+        )
+
+    def _end_run(self, run: _Run) -> None:
+        self.stats.requests = run.client.requests
+        self.stats.quota_units = run.budget.total_units
+        run.close()
+        if self.usage_listener is not None:
+            self.usage_listener(self.stats)
 
     # --- full listing ---------------------------------------------------------
 
@@ -257,6 +295,7 @@ class GmailReader(Reader):
         progress: ProgressCallback | None,
     ) -> Iterator[Item]:
         total = None
+        self.stats.full_listing = True
         if state is None or state.mode != "full":
             state, total = self._start_full(run)
         since = state.since
@@ -283,17 +322,15 @@ class GmailReader(Reader):
         final = GmailCursor("history", state.history_id).dump()
         yield ScopeListed(prefix="", since=since, position=final)
         self.final_cursor = final
+        self.stats.listing_finished = True
         log.info("full sync finished", messages=done, history_id=state.history_id)
 
     def _start_full(self, run: _Run) -> tuple[GmailCursor, int | None]:
         """Record the mailbox's historyId before listing; return it and the size."""
-        profile = run.client.execute(
-            "users.getProfile",
-            lambda service: service.users().getProfile(userId=self.user_id),
-            "users.getProfile",
-        )
+        profile = _get_profile(run, self.user_id)
         state = GmailCursor("full", str(profile["historyId"]), dt.datetime.now(dt.UTC))
         total = profile.get("messagesTotal")
+        self.stats.messages_total = int(total) if total is not None else None
         log.info("full sync started", history_id=state.history_id, total=total)
         return state, total
 
@@ -609,14 +646,12 @@ def mailbox_address(
     Used after a consent, to check that the person chose the right Google
     account.
     """
-    reader = GmailReader(lambda: credentials, settings)
-    run = _Run(reader)
-    try:
-        profile = run.client.execute(
-            "users.getProfile",
-            lambda service: service.users().getProfile(userId="me"),
-            "users.getProfile",
-        )
-    finally:
-        run.close()
-    return str(profile["emailAddress"]).strip().lower()
+    return GmailReader(lambda: credentials, settings).profile().address
+
+
+def _get_profile(run: _Run, user_id: str) -> dict[str, Any]:
+    return run.client.execute(
+        "users.getProfile",
+        lambda service: service.users().getProfile(userId=user_id),
+        "users.getProfile",
+    )

@@ -9,7 +9,7 @@ plain activity records.
 from matcher.filters import classify, is_automated_address, is_internal_address
 from matcher.freemail import FREE_MAIL_DOMAINS, is_free_mail_domain
 from matcher.index import SourceIndex
-from matcher.match import match_activity
+from matcher.match import collector_paused, match_activity
 from matcher.names import PersonName, compare_names, parse_person_name
 from matcher.records import (
     DropReason,
@@ -38,6 +38,7 @@ __all__ = [
     "SourceRecord",
     "Status",
     "classify",
+    "collector_paused",
     "compare_names",
     "exclusion_key",
     "is_automated_address",

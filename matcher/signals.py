@@ -45,16 +45,19 @@ def participant_evidence(
     or else the display name alone.  Results are kept in the index's cache,
     keyed on every participant field the result depends on.
     """
+    # Keys and values hold only strings, numbers and tuples of them, so the
+    # garbage collector stops tracking them and full collections stay short
+    # however large the cache grows.
     key = (
         "participant",
         participant.address,
-        participant.role,
+        participant.role.value,
         participant.name,
         participant.name_from_comment,
     )
     cached = index.cache.get(key)
     if cached is None:
-        cached = _participant_evidence(participant, index)
+        cached = tuple(_participant_evidence(participant, index))
         index.cache.put(key, cached)
     return cached  # type: ignore[return-value]
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from connectors.records import Activity as ActivityRecord
 from connectors.records import ActivityKind, Flag, Participant, ParticipantRole
-from matcher import Link, MatchSettings, SourceIndex, match_activity
+from matcher import Link, MatchSettings, SourceIndex, collector_paused, match_activity
 from warmline import store
 from warmline.models import AccountActivity, Activity, Workspace
 from warmline.review_models import MatchExclusion
@@ -81,16 +81,17 @@ def rematch_in_session(
     wanted = {ref for item in prepared for ref in _thread_ids(item.record)}
     known = store.thread_links(session, workspace.id, wanted)
     ids: dict[store.ActivityKey, int] = {}
-    for activity, item in zip(activities, prepared, strict=True):
-        inherited = _inherited(item.record, known)
-        result = match_activity(item.record, index, settings, inherited)
-        item.links = result.links
-        activity.dropped = result.dropped.value if result.dropped else None
-        ids[item.key] = activity.id
-        if item.record.kind is ActivityKind.EMAIL and result.links:
-            known[item.record.external_id] = store.canonical_links(result.links)
-        report.linked += bool(result.links)
-        report.dropped += result.dropped is not None
+    with collector_paused():
+        for activity, item in zip(activities, prepared, strict=True):
+            inherited = _inherited(item.record, known)
+            result = match_activity(item.record, index, settings, inherited)
+            item.links = result.links
+            activity.dropped = result.dropped.value if result.dropped else None
+            ids[item.key] = activity.id
+            if item.record.kind is ActivityKind.EMAIL and result.links:
+                known[item.record.external_id] = store.canonical_links(result.links)
+            report.linked += bool(result.links)
+            report.dropped += result.dropped is not None
     store.write_touchpoints(session, workspace.id, prepared, ids)
     report.activities = len(prepared)
     return report

@@ -40,7 +40,7 @@ from connectors import (
 )
 from connectors.records import Activity as ActivityRecord
 from connectors.records import ActivityKind, Flag, ParticipantRole
-from matcher import SourceIndex, match_activity
+from matcher import SourceIndex, collector_paused, match_activity
 from matcher.records import Link, MatchSettings
 from warmline import store
 from warmline.matching import matcher_inputs
@@ -53,6 +53,7 @@ from warmline.readers import (
 )
 from warmline.screening import SubjectMode, screen_subject
 from warmline.secrets import SecretBox, SecretKeyError
+from warmline.sync_admission import Deferral, check_admission
 from warmline.workspaces import staff_addresses, workspace_settings
 
 log = structlog.get_logger(__name__)
@@ -77,6 +78,8 @@ class SyncReport:
     error: str | None = None
     retry_after: float | None = None
     seconds: float = 0.0
+    deferral: Deferral | None = None
+    """Set when an admission check deferred the sync; nothing was read."""
 
 
 @dataclasses.dataclass
@@ -139,6 +142,14 @@ def sync_account(
             reader = open_reader(account, services)
         except READER_SETUP_ERRORS as error:
             return _failed(sessions, report, bound, error, AccountStatus.ERROR, started)
+    report.deferral = check_admission(services, account_id, account.provider)
+    if report.deferral is not None:
+        bound.info(
+            "sync deferred",
+            until=report.deferral.until.isoformat(),
+            reason=report.deferral.reason,
+        )
+        return report
     bound.info("sync started")
     run_started = utcnow()
     try:
@@ -382,15 +393,16 @@ def _match_batch(
     for item in batch:
         wanted.update(_thread_ids(item.record))
     known = store.thread_links(session, context.workspace_id, wanted)
-    for item in sorted(batch, key=lambda item: item.record.occurred_at):
-        inherited = _inherited_links(item.record, known)
-        result = match_activity(
-            item.record, context.index, context.match_settings, inherited
-        )
-        item.dropped = result.dropped.value if result.dropped else None
-        item.links = result.links
-        if item.record.kind is ActivityKind.EMAIL and result.links:
-            known[item.record.external_id] = store.canonical_links(result.links)
+    with collector_paused():
+        for item in sorted(batch, key=lambda item: item.record.occurred_at):
+            inherited = _inherited_links(item.record, known)
+            result = match_activity(
+                item.record, context.index, context.match_settings, inherited
+            )
+            item.dropped = result.dropped.value if result.dropped else None
+            item.links = result.links
+            if item.record.kind is ActivityKind.EMAIL and result.links:
+                known[item.record.external_id] = store.canonical_links(result.links)
 
 
 def _thread_ids(record: ActivityRecord) -> list[str]:

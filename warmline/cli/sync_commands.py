@@ -20,10 +20,11 @@ from warmline import (
     demo,
     export,
     pipeline,
-    relationships,
+    remind,
     sources,
 )
 from warmline.cli.app import AppContext, main, pass_app, user_errors
+from warmline.cli.reminder_commands import cold_table
 from warmline.cli.sources_commands import sources_table
 from warmline.models import Account, AccountStatus, TouchpointStatus
 from warmline.readers import ReaderServices, imap_config
@@ -134,7 +135,7 @@ def _print_reports(app: AppContext, reports: list[pipeline.SyncReport]) -> None:
                 report.quarantined,
                 report.removed,
                 f"{report.seconds:.1f}",
-                report.error or "ok",
+                report.error or ("deferred" if report.deferral else "ok"),
             )
         )
     headers = (
@@ -150,7 +151,22 @@ def _print_reports(app: AppContext, reports: list[pipeline.SyncReport]) -> None:
         "result",
     )
     click.echo(tabulate(rows, headers=headers))
+    _print_deferrals(reports)
     _print_quarantine(app, [report.account_id for report in reports])
+
+
+def _print_deferrals(reports: list[pipeline.SyncReport]) -> None:
+    deferred = [report for report in reports if report.deferral is not None]
+    if not deferred:
+        return
+    click.echo(f"\n{len(deferred)} sync(s) deferred (nothing read; cursors kept):")
+    for report in deferred:
+        assert report.deferral is not None
+        until = report.deferral.until.astimezone(dt.UTC)
+        click.echo(
+            f"  account {report.account_id} until {until:%Y-%m-%d %H:%M} UTC: "
+            f"{report.deferral.reason}"
+        )
 
 
 def _print_quarantine(app: AppContext, account_ids: list[int]) -> None:
@@ -222,53 +238,6 @@ def touchpoints_export(
         click.echo(f"{count} touchpoint(s) written to {output}")
 
 
-@main.command()
-@click.option(
-    "--as-of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Judge as of this date (default: now).",
-)
-@pass_app
-def cold(app: AppContext, as_of: dt.datetime | None) -> None:
-    """List the relationships past their cadence, most overdue first."""
-    moment = as_of.replace(tzinfo=dt.UTC) if as_of else dt.datetime.now(dt.UTC)
-    with app.transaction() as (session, workspace):
-        found = relationships.cold_relationships(session, workspace, moment)
-    click.echo(_cold_table(found))
-
-
-def _cold_table(found: list[Any]) -> str:
-    rows = []
-    for cold_item in found:
-        relationship = cold_item.relationship
-        last = (
-            relationship.last_touch.date().isoformat()
-            if relationship.last_touch
-            else "never"
-        )
-        rows.append(
-            (
-                relationship.name,
-                relationship.kind,
-                relationship.practice or "",
-                relationship.owner or "",
-                last,
-                "" if cold_item.days_since is None else cold_item.days_since,
-                relationship.cadence_days,
-            )
-        )
-    headers = (
-        "source",
-        "type",
-        "practice",
-        "owner",
-        "last touch",
-        "days since",
-        "cadence",
-    )
-    return str(tabulate(rows, headers=headers))
-
-
 # --- demo ---------------------------------------------------------------------
 
 DEMO_EXPORT = Path("warmline-touchpoints.csv")
@@ -303,12 +272,13 @@ def demo_command(app: AppContext, examples: Path, limit: int) -> None:
         rows = list(export.touchpoint_rows(session, workspace))
         with DEMO_EXPORT.open("w", encoding="utf-8-sig", newline="") as handle:
             export.write_csv(iter(rows), handle)
-        found = relationships.cold_relationships(session, workspace, _now())
+        found = remind.cold_sources(session, workspace, _now())
+        emails = remind.staff_emails(session, workspace)
     click.echo(f"\n== Touchpoints: {len(rows)}, newest {min(limit, len(rows))} shown\n")
     click.echo(_touchpoint_table(rows[-limit:] if limit else []))
     click.echo(f"\nAll touchpoints written to {DEMO_EXPORT}")
     click.echo(f"\n== Going cold: {len(found)}\n")
-    click.echo(_cold_table(found))
+    click.echo(cold_table(found, emails))
 
 
 def _now() -> dt.datetime:

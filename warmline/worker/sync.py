@@ -16,6 +16,9 @@ command line runs.  Around it this module:
    OperationalError is retried after a backoff with jitter.  After
    task_max_attempts consecutive failures, lost workers included, the
    account is parked: status error, last_error "parked after N attempts: ...".
+   A sync that an admission check deferred (a provider's daily quota,
+   see warmline.sync_admission) ends as DEFERRED and is not retried: beat
+   sends it again each interval.
 
 The caller (the Celery task) turns the returned outcome into a retry.
 """
@@ -56,6 +59,8 @@ class Result(enum.StrEnum):
     INACTIVE = "inactive"
     MISSING = "missing"
     TIME_LIMIT = "time limit"
+    DEFERRED = "deferred"
+    """An admission check deferred the sync (a provider's daily quota)."""
 
 
 @dataclasses.dataclass
@@ -82,6 +87,8 @@ class SyncOutcome:
             summary["fetched"] = self.report.fetched
             summary["stored"] = self.report.stored
             summary["touchpoints"] = self.report.touchpoints
+            if self.report.deferral is not None:
+                summary["deferred_until"] = self.report.deferral.until.isoformat()
         return summary
 
 
@@ -193,6 +200,13 @@ def _classify(
     if report.error is None:
         with job.sessions.begin() as session:
             leases.release(session, lease, None)
+        if report.deferral is not None:
+            # Not retried: beat sends the sync again each interval, and the
+            # check admits it once the quota allows.
+            detail = (
+                f"until {report.deferral.until.isoformat()}: {report.deferral.reason}"
+            )
+            return SyncOutcome(account_id, Result.DEFERRED, detail, report=report)
         return SyncOutcome(account_id, Result.DONE, report=report)
     with job.sessions() as session:
         status = session.scalar(select(Account.status).where(Account.id == account_id))

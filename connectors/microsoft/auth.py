@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -185,7 +186,9 @@ class AuthorizationCodeFlow:
     """The delegated sign-in: the authorization URL, then the code redemption.
 
     msal sends a PKCE challenge (S256) and a nonce with the URL and checks
-    the state and nonce on the way back.
+    the state and nonce on the way back.  A web server that completes the
+    flow in another request keeps `saved_flow` (it contains the PKCE
+    verifier, so keep it secret) and passes it back as `saved_flow`.
     """
 
     def __init__(
@@ -194,22 +197,41 @@ class AuthorizationCodeFlow:
         scopes: list[str],
         redirect_uri: str,
         login_hint: str | None = None,
+        *,
+        response_mode: str = "form_post",
+        saved_flow: Mapping[str, Any] | None = None,
     ) -> None:
         self._cache = msal.SerializableTokenCache()
         self._app = build_msal_app(config, self._cache)
         self._scopes = scopes
+        if saved_flow is not None:
+            self._flow = dict(saved_flow)
+            return
         # form_post keeps the code out of the redirect URL, browser history
-        # and logs (RFC 9700 section 4.3.1); msal 1.39 warns without it.
-        self._flow = self._app.initiate_auth_code_flow(
-            scopes,
-            redirect_uri=redirect_uri,
-            login_hint=login_hint,
-            response_mode="form_post",
-        )
+        # and logs (RFC 9700 section 4.3.1); msal 1.39 warns without it.  A
+        # site whose session cookie is SameSite=Lax needs "query", because
+        # browsers leave that cookie off a cross-site form POST; PKCE still
+        # binds the code to this flow, so the warning is silenced for it.
+        with warnings.catch_warnings():
+            if response_mode == "query":
+                warnings.filterwarnings(
+                    "ignore", message="response_mode='form_post' is recommended"
+                )
+            self._flow = self._app.initiate_auth_code_flow(
+                scopes,
+                redirect_uri=redirect_uri,
+                login_hint=login_hint,
+                response_mode=response_mode,
+            )
 
     @property
     def auth_uri(self) -> str:
         return str(self._flow["auth_uri"])
+
+    @property
+    def saved_flow(self) -> dict[str, Any]:
+        """Return the flow's state, nonce and PKCE verifier, as JSON-ready values."""
+        return dict(self._flow)
 
     def complete(self, auth_response: Mapping[str, str]) -> Authorization:
         """Redeem the redirect's query parameters for tokens."""

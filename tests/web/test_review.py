@@ -45,7 +45,7 @@ def test_confirm_by_staff_sets_decided_by(admin_client, clinic, sessions):
     )
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/review?done=confirm&count=1"
+    assert response.headers["location"] == "/review?done=confirm&count=1&learned=0"
     decided = touchpoint(sessions, clinic.review_id)
     assert decided.status is TouchpointStatus.CONFIRMED
     assert decided.decided_by == clinic.staff_id
@@ -86,7 +86,7 @@ def test_bulk_confirm(admin_client, clinic, sessions):
         },
     )
 
-    assert response.headers["location"] == "/review?done=confirm&count=2"
+    assert response.headers["location"] == "/review?done=confirm&count=2&learned=0"
     for touchpoint_id in (clinic.review_id, clinic.second_review_id):
         assert touchpoint(sessions, touchpoint_id).status is TouchpointStatus.CONFIRMED
     assert "Nothing is waiting for review." in admin_client.get("/review").text

@@ -41,6 +41,7 @@ def review_page(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     done: Annotated[str, Query(max_length=20)] = "",
     count: Annotated[int, Query(ge=0, le=review.MAX_BULK)] = 0,
+    learned: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> HTMLResponse:
     queue = list_touchpoints(
         db,
@@ -58,6 +59,7 @@ def review_page(
         "choices": review.reassign_choices(db, principal.workspace_id),
         "done": done_text.get(done),
         "count": count,
+        "learned": learned,
     }
     return render(request, "review.html", principal, context)
 
@@ -83,14 +85,16 @@ def review_decide(
     except review.DecisionError as error:
         raise HTTPException(422, str(error)) from error
     db.commit()
-    return see_other(_after(next, action, len(outcome.touchpoints)))
+    return see_other(
+        _after(next, action, len(outcome.touchpoints), len(outcome.lessons))
+    )
 
 
-def _after(next_path: str, action: DecisionAction, count: int) -> str:
+def _after(next_path: str, action: DecisionAction, count: int, learned: int = 0) -> str:
     path = local_path(next_path)
     if path.split("?")[0] != "/review":
         return path
-    return f"/review?done={action.value}&count={count}"
+    return f"/review?done={action.value}&count={count}&learned={learned}"
 
 
 @router.post("/review/{touchpoint_id}/reassign")
@@ -110,7 +114,7 @@ def review_reassign(
         raise not_found("practice")
     now = web_state(request).config.clock()
     try:
-        review.reassign(
+        outcome = review.reassign(
             db, actor(principal), touchpoint_id, practice_id, person_id, now
         )
     except review.NotFoundError as error:
@@ -118,4 +122,5 @@ def review_reassign(
     except review.DecisionError as error:
         raise HTTPException(422, str(error)) from error
     db.commit()
-    return see_other(_after(next, DecisionAction.REASSIGN, 1))
+    learned = len(outcome.lessons)
+    return see_other(_after(next, DecisionAction.REASSIGN, 1, learned))

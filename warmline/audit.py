@@ -16,6 +16,7 @@ give ids, counts and setting names instead.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import getpass
 import json
@@ -31,10 +32,12 @@ from warmline.models import Workspace, utcnow
 
 # Actions, as stored in audit_log.action.
 SIGN_IN = "staff.sign_in"
+SIGN_IN_REFUSED = "staff.sign_in_refused"
 ACCOUNT_ADD = "account.add"
 ACCOUNT_CONNECT = "account.connect"
 ACCOUNT_DISABLE = "account.disable"
 ACCOUNT_PURGE = "account.purge"
+ACCOUNT_REVOKE = "account.revoke"
 SOURCES_IMPORT = "sources.import"
 SOURCE_REMOVE = "source.remove"
 STAFF_IMPORT = "staff.import"
@@ -81,11 +84,23 @@ def record(
     "setting:subject_mode").  Raises AuditLogError when `details` contains
     an address or a long text.
     """
+    return _add(session, workspace.id, actor, action, target, details)
+
+
+def _add(
+    session: Session,
+    workspace_id: int,
+    actor: str,
+    action: str,
+    target: str,
+    details: Mapping[str, Any] | None,
+    occurred_at: dt.datetime | None = None,
+) -> AuditRecord:
     values = dict(details or {})
     _check_details(values)
     entry = AuditRecord(
-        workspace_id=workspace.id,
-        occurred_at=utcnow(),
+        workspace_id=workspace_id,
+        occurred_at=occurred_at or utcnow(),
         actor=actor,
         action=action,
         target=target,
@@ -93,6 +108,34 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_sign_in(
+    session: Session,
+    *,
+    workspace_id: int,
+    user_id: int,
+    email: str,
+    method: str,
+    refused: str | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> AuditRecord:
+    """Add the audit record of a web sign-in, accepted or refused.
+
+    `method` names how the person signed in ("password", or an OpenID
+    Connect provider such as "google").  `refused` is None for a sign-in
+    that started a session, else a short reason such as "wrong_password".
+    The record commits with the session, so the caller commits it even when
+    the sign-in is refused.  `occurred_at` defaults to now.
+    """
+    details: dict[str, Any] = {"method": method}
+    if refused is None:
+        action = SIGN_IN
+    else:
+        action = SIGN_IN_REFUSED
+        details["reason"] = refused
+    target = f"web_user:{user_id}"
+    return _add(session, workspace_id, email, action, target, details, occurred_at)
 
 
 def setting_details(name: str, value: Any) -> dict[str, Any]:
@@ -128,6 +171,51 @@ def _check_details(value: Any, path: str = "details") -> None:
             f"{path} is a {type(value).__name__}; use numbers, short strings, "
             "lists and mappings"
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordFilter:
+    """Filter of audit records: an action, and UTC times [since, until)."""
+
+    action: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def query_records(
+    session: Session,
+    workspace_id: int,
+    where: RecordFilter,
+    *,
+    newest_first: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[AuditRecord]:
+    """Return one page of the workspace's audit records that match `where`."""
+    query = select(AuditRecord).where(AuditRecord.workspace_id == workspace_id)
+    if where.action:
+        query = query.where(AuditRecord.action == where.action)
+    if where.since is not None:
+        query = query.where(AuditRecord.occurred_at >= where.since)
+    if where.until is not None:
+        query = query.where(AuditRecord.occurred_at < where.until)
+    if newest_first:
+        query = query.order_by(AuditRecord.occurred_at.desc(), AuditRecord.id.desc())
+    else:
+        query = query.order_by(AuditRecord.occurred_at, AuditRecord.id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def recorded_actions(session: Session, workspace_id: int) -> list[str]:
+    """Return the distinct actions in the workspace's audit log, sorted."""
+    return list(
+        session.scalars(
+            select(AuditRecord.action)
+            .where(AuditRecord.workspace_id == workspace_id)
+            .distinct()
+            .order_by(AuditRecord.action)
+        )
+    )
 
 
 def list_records(

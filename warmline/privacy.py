@@ -3,7 +3,7 @@
 Each service works inside the caller's transaction and adds an audit
 record to it, so the change and its record commit together.  Work outside
 the database, such as revoking a provider's tokens, runs only after the
-commit (`revoke_credential`).
+commit (`revoke_credential`), and its failure leaves the purge in place.
 
 - `remove_account`: disable an account, or purge it: its sightings,
   quarantined items, cursor and credential go, and so do the activities no
@@ -45,7 +45,7 @@ from warmline.models import (
     TouchpointStatus,
     Workspace,
 )
-from warmline.secrets import SecretBox
+from warmline.secrets import SecretBox, SecretKeyError
 from warmline.workspaces import workspace_settings
 
 log = structlog.get_logger(__name__)
@@ -76,10 +76,59 @@ class AccountRemoval:
     """The account's own stored credential, still encrypted."""
 
 
-TokenRevoker = Callable[[str, dict[str, Any], str], None]
-"""Revokes a provider's grant: (provider, account options, credential)."""
+class RevocationOutcome(enum.StrEnum):
+    """Outcome of revoking a purged account's grant at its provider."""
 
-TOKEN_REVOKERS: dict[str, TokenRevoker] = {}
+    REVOKED = "revoked"
+    """The provider confirmed that the grant ended, or had already ended."""
+    NOT_SUPPORTED = "not_supported"
+    """The provider offers no revocation to Warmline; a person must act."""
+    FAILED = "failed"
+    """The revocation request failed; the grant may still be valid."""
+    SKIPPED = "skipped"
+    """Nothing to revoke: no purge, no stored credential, or no revoker."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Revocation:
+    """Result of `revoke_credential`, with the next step for a person in `detail`."""
+
+    outcome: RevocationOutcome
+    detail: str = ""
+
+
+class TokenRevocationError(RuntimeError):
+    """A provider did not revoke a grant; the message names the step to take."""
+
+
+TokenRevoker = Callable[[str, dict[str, Any], str], Revocation]
+"""Revokes a provider's grant: (provider, account options, credential).
+
+Returns REVOKED or NOT_SUPPORTED, and raises TokenRevocationError when the
+provider could not be reached or refused the request.
+"""
+
+
+def report_password_deleted(
+    _provider: str, _options: dict[str, Any], _credential: str
+) -> Revocation:
+    """Say how a purged IMAP or CalDAV password stops working.
+
+    Warmline cannot revoke a password.  The purge deleted its copy, so the
+    password works only for those who still know it.
+    """
+    return Revocation(
+        RevocationOutcome.NOT_SUPPORTED,
+        "Warmline deleted its copy of the password; change the password, or "
+        "delete the app password, at the server to end this access",
+    )
+
+
+TOKEN_REVOKERS: dict[str, TokenRevoker] = {
+    "imap": report_password_deleted,
+    "caldav": report_password_deleted,
+}
+"""Revokers by account provider; the provider modules register theirs."""
 
 
 def register_token_revoker(provider: str, revoker: TokenRevoker) -> None:
@@ -186,17 +235,15 @@ def _count_existing(session: Session, activity_ids: set[int]) -> int:
 
 def revoke_credential(
     removal: AccountRemoval, secret_box: Callable[[], SecretBox]
-) -> bool:
+) -> Revocation:
     """Revoke a purged account's grant at its provider; call after the commit.
 
-    Returns whether a revoker ran.  A provider with no registered revoker
-    is logged and skipped.
+    The purge has already committed, so a revoker's TokenRevocationError,
+    or a credential the keys cannot decrypt, is returned as FAILED with the
+    error and the manual step, and logged as a warning, rather than raised.
     """
-    # NOTE: no provider registers a revoker yet, so a purge leaves the grant
-    # valid at the provider.  The Google and Microsoft integrations should
-    # call register_token_revoker with a function that revokes the grant.
     if not removal.purged or removal.credential is None:
-        return False
+        return Revocation(RevocationOutcome.SKIPPED)
     revoker = TOKEN_REVOKERS.get(removal.provider)
     if revoker is None:
         log.info(
@@ -204,11 +251,46 @@ def revoke_credential(
             account_id=removal.account_id,
             provider=removal.provider,
         )
-        return False
-    credential = secret_box().decrypt(removal.credential)
-    revoker(removal.provider, removal.options, credential)
-    log.info("provider grant revoked", account_id=removal.account_id)
-    return True
+        return Revocation(RevocationOutcome.SKIPPED)
+    try:
+        credential = secret_box().decrypt(removal.credential)
+        revocation = revoker(removal.provider, removal.options, credential)
+    except (TokenRevocationError, SecretKeyError) as error:
+        log.warning(
+            "token revocation failed",
+            account_id=removal.account_id,
+            provider=removal.provider,
+            error=str(error),
+        )
+        return Revocation(RevocationOutcome.FAILED, str(error))
+    log.info(
+        "token revocation finished",
+        account_id=removal.account_id,
+        provider=removal.provider,
+        outcome=revocation.outcome.value,
+    )
+    return revocation
+
+
+def record_revocation(
+    session: Session,
+    workspace: Workspace,
+    removal: AccountRemoval,
+    revocation: Revocation,
+    *,
+    actor: str,
+) -> None:
+    """Add the outcome of a purged account's revocation to the audit log."""
+    if revocation.outcome is RevocationOutcome.SKIPPED:
+        return
+    audit.record(
+        session,
+        actor,
+        audit.ACCOUNT_REVOKE,
+        f"account:{removal.account_id}",
+        {"provider": removal.provider, "outcome": revocation.outcome.value},
+        workspace=workspace,
+    )
 
 
 # --- referral sources -----------------------------------------------------------------

@@ -44,8 +44,27 @@ cue and marks only the identifier that follows it:
   followed by a name, or one of "referral", "ref", "eval", "evaluation",
   "appt", "appointment", "visit", "note", "notes", "plan of care", "POC",
   "summary", "auth", "authorization", "order", "rx", "script", "update",
-  "follow-up" or "f/u" followed by "for", "on" or "re".  The name after
-  the cue needs at least two words, or an initial and a surname.
+  "follow-up" or "f/u", then up to two words for papers such as "packet",
+  "paperwork", "forms" or "records" (``DOCUMENT_WORDS``), then "for", "on"
+  or "re" ("Referral packet for", "Intake forms for").  Also one of those
+  paper or topic words followed by a colon or dash ("Discharge note:",
+  "Plan of care -"), and a past participle or "claim", "visits",
+  "sessions", "approval" or "reminder" followed by "for" or "to"
+  ("Auth approved for", "Reminder sent to").  The name after the cue
+  needs at least two words, or an initial and a surname.
+- ``lower-case name after cue``: a name in lower case after a patient
+  cue ("patient jane doe") or, with at least two words, after a referral
+  cue ("re: jane doe").  Its first word must be a given name known to
+  the nicknames package (``given_names``) and not an everyday word such
+  as "will" or "mark"; it ends at the first common, function or visit
+  word.
+- ``lower-case name after label``: up to three lower-case words after
+  "patient name" or "pt name", up to a common word, whether or not the
+  first is a known given name.
+- ``name in surname-first form``: "Whitfield, Corinne" when the word after
+  the comma is a known given name and no credential follows.
+- ``lower-case name after honorific``: one to three lower-case words after
+  mr., mrs., ms., mx. or miss ("mrs. kaminski"), up to a common word.
 - ``name beside identifier``: a name of at least two words directly
   before or after an identifier found by the rules above, or before its
   cue ("Jane Doe DOB [redacted]", "Doe, Jane, MRN [redacted]",
@@ -53,33 +72,49 @@ cue and marks only the identifier that follows it:
 - ``name before visit word``: a name of at least two words directly
   followed by a word such as "eval", "scheduled", "no-show" or "called"
   (``VISIT_WORDS``).
+- ``name with a given name``: anywhere in the subject, a capitalised name
+  of at least two words whose first word is a known given name that is
+  not also an everyday word ("Will", "Mark"), unless "Dr." or "Doctor"
+  comes before it.
 - ``phone after patient cue``: a phone number after "call pt at",
   "pt phone", "patient cell", "cell", "mobile", "home phone", "callback"
   or "cb".
 - ``phone beside patient``: any phone number in a subject in which an
   earlier rule found a patient identifier ("Mrs. [redacted] called -
-  630-555-0180").  A practice's number in a subject that names no patient
-  ("Call me at 630-555-0142", "new fax (630) 555-0111") stays.
+  630-555-0180"), or that mentions a patient ("Patient called from
+  (312) 555-0117").  A practice's number in a subject that names no
+  patient ("Call me at 630-555-0142", "new fax (630) 555-0111") stays.
 
 A name ends at the first word in ``NOT_NAME_WORDS`` (common subject words,
 weekdays, months, body parts, titles).  A name directly followed by a word
 in ``PRACTICE_WORDS`` ("Maple Grove Pediatrics", "Lakeside Ortho") is a
 practice, and a name followed by a clinician's credential ("Anil Patel,
-MD", "Thao Nguyen NP") is a provider; both are kept.
+MD", "Thao Nguyen NP") is a provider, and one followed by a staff role
+(``STAFF_ROLES``: "Kathleen Moore, referral coordinator") is a practice
+contact; all are kept.  A capitalised name of two or more words whose
+last word ends place names (``PLACE_WORDS``: "Prairie View", "Willow
+Creek") is a place and kept, unless its first word is a known given name
+("Jenny Park"); one whose last word is in ``VENUE_WORDS`` ("Kendall
+Square", "Brookfield Zoo") is always a place.
 
-NOTE: names are recognised by capitalisation, so an all-lower-case or
-all-capitals name is missed, and a bare two-word place name or a
-practice contact's name after "re:" ("Re: Prairie View", "Re: Linda
-Haas") is redacted as if it were a patient.  Letters outside Latin-1 and
-Latin Extended-A are not treated as name letters.
+NOTE: without a cue, a name is found only when its first word is in the
+nicknames package's list of mostly English given names, so many names
+from other languages are missed ("Adaeze Obi - new pt packet").  An
+all-capitals name is missed.  A practice contact's name without a role
+("Re: Linda Haas - lunch order") is redacted as if it were a patient's.
+Letters outside Latin-1 and Latin Extended-A are not treated as name
+letters.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Callable
+
+from nicknames import NickNamer
 
 REDACTED = "[redacted]"
 """Marker that replaces each redacted identifier."""
@@ -180,9 +215,10 @@ def _apply_rule(rule: Rule, text: str, found_before: bool) -> list[tuple[int, in
     match's start rather than after its end, so that in "Re: Plan of care
     for Jane Doe" the rejected "Re: Plan" does not hide the cue "Plan of
     care for".  A rule with `needs_earlier` finds nothing unless an
-    earlier rule found an identifier in the subject.
+    earlier rule found an identifier in the subject or the subject mentions
+    a patient ("patient", "pt").
     """
-    if rule.needs_earlier and not found_before:
+    if rule.needs_earlier and not (found_before or _PATIENT_MENTION.search(text)):
         return []
     spans = []
     search_from = 0
@@ -290,19 +326,42 @@ _NAME_WORD = rf"""
 """
 _NAME = rf"(?P<name>(?:{_NAME_WORD})(?:(?:\s+|,\s*)(?:{_NAME_WORD})){{0,3}})"
 _NAME_WORD_PATTERN = re.compile(_NAME_WORD, re.VERBOSE)
+_CAPITAL_WORD = rf"[{_UPPER}][{_LOWER}]+(?:[-'’][{_UPPER}][{_LOWER}]+)*"
+_WORD = re.compile(r"\S+")
+# Up to three lower-case words, for names written without capitals.
+_LOWER_WORD = rf"[{_LOWER}]['’{_LOWER}-]+"
+_LOWER_NAME = rf"(?P<name>{_LOWER_WORD}(?:\s+{_LOWER_WORD}){{0,2}})"
 _INITIAL = re.compile(rf"[{_UPPER}]\.")
 
 _PATIENT_CUE = r"(?:\b(?i:patient)(?:\s+(?i:name))?|\b[Pp]t\b\.?)\s*[:#-]?\s+"
 _HONORIFIC_CUE = r"\b(?:Mr|Mrs|Ms|Mx|Miss)\b\.?\s+"
-_REFERRAL_CUE = r"""
+# "PT" in capitals means physical therapy, so only "Pt" and "pt" count.
+_PATIENT_MENTION = re.compile(r"\b(?i:patient)|\b[Pp]t\b")
+DOCUMENT_WORDS = frozenset(
+    """
+    packet paperwork form forms records record documents docs documentation
+    intake request requests results report reports letter fax faxes
+    orders chart labs imaging films info information questionnaire
+    """.split()
+)
+"""Nouns for papers about a patient: in "Referral packet for Jane Doe" one
+or two of them may stand between a cue and its "for"."""
+
+_DOCUMENT_WORD = "|".join(sorted(DOCUMENT_WORDS))
+_REFERRAL_CUE = rf"""
     (?i:
         \b(?:re|regarding|referral|ref|fwd?)\s*:\s*
       | \breferral\s*[-–]\s*
       | \b(?:regarding|referral|f/u|call\s*back)\s+
       | \b(?:referral|ref|eval(?:uation)?|appt|appointment|visit|notes?
            |plan\s+of\s+care|poc|summary|auth(?:orization)?|order|rx|script
-           |update|follow[- ]?up|f/u)
+           |update|follow[- ]?up|f/u|{_DOCUMENT_WORD})
+        (?:\s+(?:{_DOCUMENT_WORD})){{0,2}}
         \s+(?:for|on|re)\s+
+      | \b(?:{_DOCUMENT_WORD}|notes?|summary|eval(?:uation)?|plan\s+of\s+care
+           |poc|order|rx|script|auth(?:orization)?)
+        \s*[:–-]\s*
+      | \b(?:[a-z]+ed|claim|visits|sessions|approval|reminder)\s+(?:for|to)\s+
     )
 """
 # A redacted identifier, or the cue of one whose value is redacted, right
@@ -331,8 +390,18 @@ CREDENTIALS = frozenset(
 )
 """Clinicians' credentials: a name followed by one is a provider's, and kept."""
 
+STAFF_ROLES = (
+    "office manager", "practice manager", "practice administrator",
+    "referral coordinator", "coordinator", "scheduler", "receptionist",
+    "front desk", "billing", "ma", "cma", "lpn", "liaison",
+)  # fmt: skip
+"""Roles of a practice's staff: a name followed by one is a contact's, and kept."""
+
+_ROLE = "|".join(re.escape(role).replace(r"\ ", r"\s+") for role in STAFF_ROLES)
 _CREDENTIAL_AFTER = re.compile(
-    r"\s*,?\s*(?:" + "|".join(re.escape(c) for c in CREDENTIALS) + r")\b",
+    r"\s*,?\s*(?:(?:"
+    + "|".join(re.escape(c) for c in CREDENTIALS)
+    + rf")|(?:at\s+|from\s+|the\s+)?(?:{_ROLE}))\b",
     re.IGNORECASE,
 )
 
@@ -377,6 +446,61 @@ NOT_NAME_WORDS = PRACTICE_WORDS | frozenset(
     """.split()
 )
 """Words that never start or continue a name, compared in lower case."""
+
+FUNCTION_WORDS = frozenset(
+    """
+    about after again also am are as be been before being but by can could
+    did does done going got had has have he her here him his how i if into
+    is it its just me more my need needs not now off only or out over per
+    she should so some still than that their them then there they to too
+    up very was we were what when where who why will would wants wanted
+    asked asking came coming left late running says said states seen
+    """.split()
+)
+"""Everyday lower-case words that end a name written in lower case."""
+
+AMBIGUOUS_GIVEN_NAMES = frozenset(
+    """
+    will may mark bill art don ray rose joy faith hope pat sue grant frank
+    rich sandy chase dawn page lane drew jean jack gene guy lou bob sunny
+    penny summer april june august jan ed al dee
+    """.split()
+)
+"""Given names that are also everyday words; in lower case they start no name."""
+
+PLACE_WORDS = frozenset(
+    """
+    bay bluff bluffs brook commons corners creek crossing estates falls
+    field fields forest glen grove harbor harbour heights highlands hills
+    hollow lake lakes landing meadow meadows mill oaks park parkway pines
+    plaza point pointe prairie ridge run springs square station terrace
+    trail valley view village vista woods
+    """.split()
+)
+"""Last words of place names ("Prairie View", "Willow Creek").  A two-word
+capitalised phrase ending in one is a place, unless it starts with a known
+given name ("Jenny Park")."""
+
+VENUE_WORDS = frozenset(
+    """
+    airport arena church club college commons course crossing hotel inn
+    library mall parkway plaza school square stadium station terrace
+    village zoo
+    """.split()
+)
+"""Last words of places that are not surnames: a phrase ending in one is
+always a place ("Kendall Square", "Brookfield Zoo")."""
+
+
+@functools.cache
+def given_names() -> frozenset[str]:
+    """Return the lower-case given names of the nicknames package (about 2,000).
+
+    The list contains mostly English given names and their nicknames, so
+    many names from other languages are missing from it.
+    """
+    namer = NickNamer()
+    return frozenset(namer.nickname_lookup) | frozenset(namer.canonical_lookup)
 
 
 # Functions that turn a match into the span to redact, or None to keep it.
@@ -426,7 +550,7 @@ def _leading_name(min_words: int) -> Locate:
         length = 0
         while length < len(words) and not _is_common_word(words[length].group()):
             length += 1
-        if length < min_words:
+        if length < min_words or _is_place(words[:length]):
             return None
         next_word = words[length].group() if length < len(words) else ""
         if _is_practice_word(next_word):
@@ -438,6 +562,9 @@ def _leading_name(min_words: int) -> Locate:
         return offset, end
 
     return locate
+
+
+_NAME_AFTER_GIVEN = _leading_name(2)
 
 
 def _trailing_name(min_words: int) -> Locate:
@@ -453,12 +580,99 @@ def _trailing_name(min_words: int) -> Locate:
         while first > 0 and not _is_common_word(words[first - 1].group()):
             first -= 1
         kept = words[first:]
-        if len(kept) < min_words or not _has_surname(kept):
+        if len(kept) < min_words or not _has_surname(kept) or _is_place(kept):
             return None
         offset = match.start("name")
         return offset + kept[0].start(), offset + kept[-1].end()
 
     return locate
+
+
+def _is_place(words: list[re.Match[str]]) -> bool:
+    last = words[-1].group().casefold()
+    if len(words) < 2 or last not in PLACE_WORDS | VENUE_WORDS:
+        return False
+    return last in VENUE_WORDS or words[0].group().casefold() not in given_names()
+
+
+def _given_name_first(match: re.Match[str]) -> tuple[int, int] | None:
+    """Locate a name of two or more words that starts with a known given name.
+
+    Words after "Dr." or "Doctor" are a provider's name and kept, as is a
+    given name that is also an everyday word ("Will", "Mark").
+    """
+    first = _NAME_WORD_PATTERN.match(match.group("name"))
+    if first is None:
+        return None
+    given = first.group().casefold()
+    if given in AMBIGUOUS_GIVEN_NAMES or given not in given_names():
+        return None
+    before = match.string[: match.start("name")].rstrip()
+    if re.search(r"\b(?:dr|doctor|prof)\.?$", before, re.IGNORECASE):
+        return None
+    return _NAME_AFTER_GIVEN(match)
+
+
+def _surname_first(match: re.Match[str]) -> tuple[int, int] | None:
+    """Locate "Whitfield, Corinne" when the second word is a known given name."""
+    surname, given = match.group("surname"), match.group("given")
+    if _is_common_word(surname) or _is_common_word(given):
+        return None
+    if given.casefold() not in given_names():
+        return None
+    if _CREDENTIAL_AFTER.match(match.string, match.end()):
+        return None
+    return match.start(), match.end()
+
+
+def _lower_case_name(min_words: int) -> Locate:
+    """Make a locator for a name written in lower case after a cue.
+
+    Without capitals only a known given name can start a name, so its first
+    word must be in `given_names()` and not an everyday word.  The name
+    continues with the words that are neither common nor function words,
+    and must have at least `min_words` words.
+    """
+
+    def locate(match: re.Match[str]) -> tuple[int, int] | None:
+        words = list(_WORD.finditer(match.group("name")))
+        first = words[0].group()
+        if first in AMBIGUOUS_GIVEN_NAMES or first not in given_names():
+            return None
+        return _everyday_cut(match, words, 1, min_words)
+
+    return locate
+
+
+def _lower_case_surname(match: re.Match[str]) -> tuple[int, int] | None:
+    """Locate a lower-case name after an honorific: "mrs. kaminski"."""
+    words = list(_WORD.finditer(match.group("name")))
+    return _everyday_cut(match, words, 0, 1)
+
+
+def _everyday_cut(
+    match: re.Match[str], words: list[re.Match[str]], length: int, min_words: int
+) -> tuple[int, int] | None:
+    """Return the span of the first words of group ``name`` up to an everyday word.
+
+    The first `length` words are taken as they are; at most three count.
+    """
+    while length < min(len(words), 3) and not _is_everyday(words[length].group()):
+        length += 1
+    if length < min_words:
+        return None
+    offset = match.start("name")
+    return offset + words[0].start(), offset + words[length - 1].end()
+
+
+def _is_everyday(word: str) -> bool:
+    word = word.casefold()
+    return (
+        word in NOT_NAME_WORDS
+        or word in FUNCTION_WORDS
+        or word in VISIT_WORDS
+        or word.endswith(("ed", "ing"))
+    )
 
 
 def _has_surname(words: list[re.Match[str]]) -> bool:
@@ -481,7 +695,7 @@ class Rule:
 
     `locate` returns the span to redact, or None to keep the match.  A rule
     with `needs_earlier` applies only to subjects in which an earlier rule
-    found an identifier.
+    found an identifier or that mention a patient.
     """
 
     name: str
@@ -531,9 +745,39 @@ RULES: tuple[Rule, ...] = (
     _rule("name after patient", rf"{_PATIENT_CUE}{_NAME}", _leading_name(1)),
     _rule("name after honorific", rf"{_HONORIFIC_CUE}{_NAME}", _leading_name(1)),
     _rule("name after referral cue", rf"{_REFERRAL_CUE}{_NAME}", _leading_name(2)),
+    _rule(
+        "lower-case name after cue",
+        rf"{_PATIENT_CUE}{_LOWER_NAME}",
+        _lower_case_name(1),
+    ),
+    _rule(
+        "lower-case name after cue",
+        rf"{_REFERRAL_CUE}{_LOWER_NAME}",
+        _lower_case_name(2),
+    ),
+    _rule(
+        "lower-case name after label",
+        rf"\b(?i:patient|pt)\s+(?i:name)\s*[:#-]?\s+{_LOWER_NAME}",
+        _lower_case_surname,
+    ),
+    _rule(
+        "name in surname-first form",
+        rf"(?<![\w{_BLANK}])(?P<surname>{_CAPITAL_WORD}),\s*(?P<given>{_CAPITAL_WORD})\b",
+        _surname_first,
+    ),
+    _rule(
+        "lower-case name after honorific",
+        rf"(?i:{_HONORIFIC_CUE}){_LOWER_NAME}",
+        _lower_case_surname,
+    ),
     _rule("name beside identifier", rf"{_NAME}{_BESIDE_AFTER}", _trailing_name(2)),
     _rule("name beside identifier", rf"{_BESIDE_BEFORE}{_NAME}", _leading_name(2)),
     _rule("name before visit word", rf"{_NAME}{_VISIT_WORD}", _trailing_name(2)),
+    _rule(
+        "name with a given name",
+        rf"(?<![\w'’.{_BLANK}-]){_NAME}",
+        _given_name_first,
+    ),
     _rule(
         "phone after patient cue",
         rf"{_PHONE_CUE}(?P<value>{_PHONE})",

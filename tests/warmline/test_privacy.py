@@ -227,9 +227,12 @@ def test_remove_unknown_account(sessions, tmp_path):
 def test_revoke_runs_registered_revoker(monkeypatch):
     box = SecretBox([Fernet.generate_key()])
     calls = []
-    monkeypatch.setitem(
-        privacy.TOKEN_REVOKERS, "outlook_mail", lambda *args: calls.append(args)
-    )
+
+    def revoker(*args):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        return privacy.Revocation(privacy.RevocationOutcome.REVOKED, "ended")
+
+    monkeypatch.setitem(privacy.TOKEN_REVOKERS, "outlook_mail", revoker)
     removal = privacy.AccountRemoval(
         7,
         "outlook_mail",
@@ -238,19 +241,50 @@ def test_revoke_runs_registered_revoker(monkeypatch):
         credential=box.encrypt("cache"),
     )
 
-    revoked = privacy.revoke_credential(removal, lambda: box)
+    revocation = privacy.revoke_credential(removal, lambda: box)
 
-    assert revoked is True
+    assert revocation.outcome is privacy.RevocationOutcome.REVOKED
     assert calls == [("outlook_mail", {"username": "x"}, "cache")]
 
 
 def test_revoke_without_revoker_skips():
-    removal = privacy.AccountRemoval(7, "imap", True, credential="token")
+    removal = privacy.AccountRemoval(7, "ics", True, credential="token")
 
-    assert (
-        privacy.revoke_credential(removal, lambda: pytest.fail("no key needed"))
-        is False
+    revocation = privacy.revoke_credential(
+        removal, lambda: pytest.fail("no key needed")
     )
+
+    assert revocation.outcome is privacy.RevocationOutcome.SKIPPED
+
+
+def test_revoke_failure_is_returned(monkeypatch):
+    box = SecretBox([Fernet.generate_key()])
+
+    def revoker(*_args):  # type: ignore[no-untyped-def]
+        raise privacy.TokenRevocationError("HTTP 503; remove access by hand")
+
+    monkeypatch.setitem(privacy.TOKEN_REVOKERS, "gmail", revoker)
+    removal = privacy.AccountRemoval(7, "gmail", True, credential=box.encrypt("{}"))
+
+    revocation = privacy.revoke_credential(removal, lambda: box)
+
+    assert revocation.outcome is privacy.RevocationOutcome.FAILED
+    assert revocation.detail == "HTTP 503; remove access by hand"
+
+
+def test_revoke_undecryptable_credential_fails(monkeypatch):
+    monkeypatch.setitem(
+        privacy.TOKEN_REVOKERS, "gmail", lambda *_args: pytest.fail("not reached")
+    )
+    stored = SecretBox([Fernet.generate_key()]).encrypt("{}")
+    removal = privacy.AccountRemoval(7, "gmail", True, credential=stored)
+
+    revocation = privacy.revoke_credential(
+        removal, lambda: SecretBox([Fernet.generate_key()])
+    )
+
+    assert revocation.outcome is privacy.RevocationOutcome.FAILED
+    assert "cannot be decrypted" in revocation.detail
 
 
 # --- referral sources ----------------------------------------------------------------------

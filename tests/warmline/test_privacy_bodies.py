@@ -1,8 +1,9 @@
 """No message body, and under the default subject mode no subject, is stored.
 
 Each test seeds one connector's source (mbox, .eml folder, .ics, a real
-Dovecot over IMAP, the Graph emulator) with items whose bodies carry a
-marker string and whose subjects carry another.  It syncs the source
+Dovecot over IMAP, a real Radicale over CalDAV, the Graph emulator for
+Outlook, the Google emulator for Gmail and Google Calendar) with items
+whose bodies carry a marker string and whose subjects carry another.  It syncs the source
 through the pipeline, then reads every row of every table and looks for
 the markers.
 A positive control (the Message-ID or UID, which is stored) proves the
@@ -12,6 +13,7 @@ scan reads what the pipeline wrote.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,18 +24,26 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.caldav import CaldavReader
+from connectors.google import GMAIL_METADATA_SCOPE, requested_scopes
 from connectors.imap import ImapReader
+from tests.emulators.google import GoogleEmulator, message_headers
+from tests.emulators.google.harness import LoopbackOnly, settings_for
 from tests.emulators.microsoft import GraphEmulator, Mailbox, SystemClock, address
 from tests.emulators.microsoft.harness import CLIENT_ID, LoopbackGuard, follow_sign_in
 from tests.servers.dovecot import DovecotServer
 from tests.servers.dovecot import dovecot as dovecot  # noqa: F401
+from tests.servers.radicale import RadicaleServer
+from tests.servers.radicale import radicale as radicale  # noqa: F401
+from warmline import readers
 from warmline.accounts import add_file_account
 from warmline.cli import AppContext
 from warmline.models import Account
 from warmline.pipeline import sync_account
-from warmline.providers import microsoft
+from warmline.providers import google, microsoft
 from warmline.readers import READERS
 from warmline.schema import Base
+from warmline.secrets import SecretBox
 from warmline.settings import load_settings
 from warmline.sources import import_sources
 from warmline.staff import StaffInput, find_staff, upsert_staff
@@ -295,3 +305,153 @@ def test_outlook_stores_no_body(outlook_app, emulator, sessions):
 
     assert len(account_ids) == 2
     assert_no_content(sessions, "graph-1@riverside-fm.example")
+
+
+# --- CalDAV on a real Radicale ---------------------------------------------------
+
+
+def test_caldav_stores_no_description(
+    radicale: RadicaleServer, sessions, tmp_path, monkeypatch
+):
+    set_up(sessions, tmp_path)
+    user, password = radicale.add_user("bodies")
+    seeder = radicale.seeder(user, password)
+    calendar = seeder.make_calendar("work")
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=2)
+    seeder.put(
+        f"{calendar}visit.ics",
+        ics_event("caldav-1@riverside-fm.example", start),
+    )
+    config = radicale.config(user, password)
+    monkeypatch.setitem(
+        READERS, "caldav", lambda account, services: CaldavReader(config)
+    )
+    account_id = add_account(sessions, "caldav", radicale.url + user + "/")
+
+    sync(sessions, account_id)
+
+    assert_no_content(sessions, "caldav-1@riverside-fm.example")
+
+
+def ics_event(uid: str, start: dt.datetime) -> str:
+    """An event with the subject marker in SUMMARY and the body marker in text."""
+    end = start + dt.timedelta(hours=1)
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\n"
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260301T000000Z\r\n"
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\nDTEND:{end:%Y%m%dT%H%M%SZ}\r\n"
+        f"SUMMARY:Visit re Jane Doe {SUBJECT}\r\n"
+        f"DESCRIPTION:Agenda: {BODY} description\r\n"
+        f"X-ALT-DESC;FMTTYPE=text/html:<p>{BODY} html description</p>\r\n"
+        f"COMMENT:{BODY} comment\r\n"
+        f"ORGANIZER;CN=Sam Ortiz:mailto:{SAM}\r\n"
+        "ATTENDEE;CN=Maria Lopez;PARTSTAT=ACCEPTED:"
+        "mailto:maria.lopez@riverside-fm.example\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+
+# --- Gmail and Google Calendar through the Google emulator ------------------------
+
+
+@pytest.fixture(scope="module")
+def google_emulator() -> Iterator[GoogleEmulator]:
+    with GoogleEmulator() as emulator:
+        yield emulator
+
+
+def add_google_accounts(
+    sessions: sessionmaker[Session], emulator: GoogleEmulator, box: SecretBox
+) -> tuple[int, int]:
+    """Store a grant of the least scopes on a gmail account, shared with calendar."""
+    grant = emulator.authorized_user_info(SAM, requested_scopes())
+    with sessions.begin() as session:
+        workspace = get_or_create_workspace(session, "test")
+        member = find_staff(session, workspace, SAM)
+        gmail = Account(
+            workspace_id=workspace.id,
+            staff_member_id=member.id,
+            provider="gmail",
+            location=SAM,
+            options={"mode": "user", "scopes": requested_scopes()},
+            secret=box.encrypt(json.dumps(grant)),
+        )
+        session.add(gmail)
+        session.flush()
+        calendar = Account(
+            workspace_id=workspace.id,
+            staff_member_id=member.id,
+            provider="google_calendar",
+            location=SAM,
+            options={"mode": "user", "credential_account_id": gmail.id},
+        )
+        session.add(calendar)
+        session.flush()
+        return gmail.id, calendar.id
+
+
+def seed_google(emulator: GoogleEmulator) -> None:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    user = emulator.user(SAM)
+    # Gmail returns no body under the gmail.metadata scope, so the emulator
+    # contains none; the body marker sits in headers Warmline does not ask for.
+    headers = message_headers(
+        "Maria Lopez <maria.lopez@riverside-fm.example>",
+        f"Sam Ortiz <{SAM}>",
+        f"Referral for Jane Doe {SUBJECT}",
+        now - dt.timedelta(days=1),
+        "gmail-1@riverside-fm.example",
+        extra=(("Comments", f"{BODY} comments"), ("Thread-Topic", SUBJECT)),
+    )
+    user.mailbox.add_message(headers, ["INBOX"], now - dt.timedelta(days=1))
+    start = now + dt.timedelta(days=2)
+    user.calendars["primary"].put(
+        {
+            "id": "gcal1",
+            "iCalUID": "gcal-1@google.com",
+            "status": "confirmed",
+            "summary": f"Visit re Jane Doe {SUBJECT}",
+            "description": f"Agenda: {BODY} description",
+            "location": "Riverside Family Medicine",
+            "start": {"dateTime": start.isoformat()},
+            "end": {"dateTime": (start + dt.timedelta(hours=1)).isoformat()},
+            "organizer": {"email": SAM, "self": True},
+            "attendees": [
+                {"email": SAM, "self": True, "responseStatus": "accepted"},
+                {
+                    "email": "maria.lopez@riverside-fm.example",
+                    "responseStatus": "accepted",
+                },
+            ],
+            "attachments": [{"fileUrl": "https://x.example/a", "title": BODY}],
+        }
+    )
+
+
+def test_gmail_and_google_calendar_store_no_body(
+    google_emulator, sessions, tmp_path, monkeypatch
+):
+    guard = LoopbackOnly()
+    guard.install(monkeypatch)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(readers, "READERS", dict(readers.READERS))
+    box = SecretBox([Fernet.generate_key()])
+    google.register_readers(lambda: box, connector=settings_for(google_emulator))
+    set_up(sessions, tmp_path)
+    seed_google(google_emulator)
+    gmail, calendar = add_google_accounts(sessions, google_emulator, box)
+
+    sync(sessions, gmail)
+    sync(sessions, calendar)
+
+    assert_no_content(sessions, "gmail-1@riverside-fm.example")
+    assert_no_content(sessions, "gcal-1@google.com")
+    fetched = google_emulator.calls_to("users.messages.get")
+    assert fetched, "the reader fetched no message"
+    assert {tuple(call.query.get("format", [])) for call in fetched} == {("metadata",)}
+    assert GMAIL_METADATA_SCOPE in requested_scopes()
+    assert not {scope for scope in requested_scopes() if "gmail" in scope} - {
+        GMAIL_METADATA_SCOPE
+    }
+    assert guard.refused == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.bench_redaction import load_subjects, score
+from benchmarks.bench_redaction import HELD_OUT, SETS, load_subjects, score
 from warmline.screening import (
     RULES,
     SubjectMode,
@@ -352,6 +352,73 @@ REDACTED_SUBJECTS = [
         "Fwd: Mrs. Haddad member ID ZQ4471920 / SSN 123-45-6789",
         "Fwd: Mrs. [redacted] member ID [redacted] / SSN [redacted]",
     ),
+    # papers named between the cue and "for"
+    (
+        "name after referral cue",
+        "Intake paperwork for Tobias Renner",
+        "Intake paperwork for [redacted]",
+    ),
+    (
+        "name after referral cue",
+        "Fax: records request for Nell Ashby",
+        "Fax: records request for [redacted]",
+    ),
+    # a place word after a known given name is a surname
+    ("name after referral cue", "Re: Jenny Park", "Re: [redacted]"),
+    # names written in lower case
+    (
+        "lower-case name after cue",
+        "patient jane doe",
+        "patient [redacted]",
+    ),
+    (
+        "lower-case name after cue",
+        "pt john smith called back",
+        "pt [redacted] called back",
+    ),
+    (
+        "lower-case name after cue",
+        "re: maria lopez follow up",
+        "re: [redacted] follow up",
+    ),
+    (
+        "lower-case name after honorific",
+        "spoke with mr. halloran today",
+        "spoke with mr. [redacted] today",
+    ),
+    # a topic word, then a colon or dash, then the name
+    (
+        "name after referral cue",
+        "Progress notes - Odile Fournier",
+        "Progress notes - [redacted]",
+    ),
+    (
+        "name after referral cue",
+        "Visits approved for Caspar Lindgren",
+        "Visits approved for [redacted]",
+    ),
+    (
+        "lower-case name after label",
+        "pt name: rowan ellery",
+        "pt name: [redacted]",
+    ),
+    (
+        "name in surname-first form",
+        "Kowalski, Irene - knee replacement",
+        "[redacted] - knee replacement",
+    ),
+    # a name that starts with a known given name, with no cue
+    (
+        "name with a given name",
+        "Gloria Whitcombe - home program questions",
+        "[redacted] - home program questions",
+    ),
+    # a phone number in a subject about a patient
+    (
+        "phone beside patient",
+        "Patient called from (312) 555-0117",
+        "Patient called from [redacted]",
+    ),
 ]
 
 HARMLESS_SUBJECTS = [
@@ -395,6 +462,18 @@ HARMLESS_SUBJECTS = [
     "Ins verification: Lakeside Mutual plans",
     "FW: Prairie View Family Practice lunch",
     "Member ID cards for staff 2026",
+    "Re: Prairie View",
+    "Re: Maple Hills office move",
+    "pt will call back",
+    "patient portal down tonight",
+    "re: lunch for the front desk",
+    "PT clinic phone 630-555-0142",
+    "Re: Marta Jensen, office manager",
+    "Re: Lincoln Square parking",
+    "Rescheduled to Monday",
+    "Lopez, Maria MD - new referral pads",
+    "Dr. Helen Marsh - referral pads",
+    "Will Rogers Elementary health fair",
     "",
 ]
 
@@ -503,6 +582,26 @@ def test_held_out_set_floor() -> None:
     assert result.loss_rate <= 0.01, result.losses
 
 
+def test_newest_held_out_set_floor() -> None:
+    # The current rules catch 43 of 49 identifiers (87.8%) and lose 4 of 302
+    # harmless words on this set.  The floor fails a change that does worse.
+    result = score(load_subjects("heldout4.jsonl"))
+
+    assert result.subjects >= 70
+    assert result.recall >= 0.85, result.misses
+    assert result.loss_rate <= 0.02, result.losses
+
+
+def test_all_held_out_sets_floor() -> None:
+    rows = [row for name in HELD_OUT for row in load_subjects(name)]
+
+    result = score(rows)
+
+    assert result.subjects >= 300
+    assert result.recall >= 0.9, result.misses
+    assert result.loss_rate <= 0.01, result.losses
+
+
 def test_labelled_set_covers_every_kind() -> None:
     kinds = {
         identifier["kind"]
@@ -521,7 +620,7 @@ def test_labelled_set_covers_every_kind() -> None:
 
 
 def test_labelled_spans_match_text() -> None:
-    for name in ("subjects.jsonl", "heldout.jsonl"):
+    for name in SETS:
         for row in load_subjects(name):
             subject = str(row["subject"])
             for identifier in row["identifiers"]:  # type: ignore[attr-defined]
@@ -529,17 +628,28 @@ def test_labelled_spans_match_text() -> None:
                 assert subject[start:end] == identifier["text"], (name, subject)
 
 
-@pytest.mark.xfail(
-    reason="names are found by capitalisation, so a lower-case name is missed",
-    strict=True,
-)
 def test_redact_subject_lower_case_name() -> None:
     assert redact_subject("patient jane doe") == "patient [redacted]"
 
 
-@pytest.mark.xfail(
-    reason="a two-word place name after 're:' reads as a person's name",
-    strict=True,
-)
 def test_redact_subject_bare_place_name() -> None:
     assert redact_subject("Re: Prairie View") == "Re: Prairie View"
+
+
+@pytest.mark.xfail(
+    reason="names are found by capitalisation or a known given name in lower "
+    "case, so a name in capitals is missed",
+    strict=True,
+)
+def test_redact_subject_capitals_name() -> None:
+    assert redact_subject("PATIENT JANE DOE") == "PATIENT [redacted]"
+
+
+@pytest.mark.xfail(
+    reason="a practice contact's name after 're:' reads as a patient's name",
+    strict=True,
+)
+def test_redact_subject_contact_name() -> None:
+    subject = "Re: Kevin Doyle - lunch order"
+
+    assert redact_subject(subject) == subject

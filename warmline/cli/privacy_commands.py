@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from warmline import audit, privacy
+from warmline import audit, privacy, push_subscriptions
 from warmline.cli.app import AppContext, main, pass_app
 from warmline.cli.sources_commands import accounts_group, sources_group
 
@@ -40,6 +40,9 @@ def accounts_remove(app: AppContext, account_id: int, purge: bool, yes: bool) ->
         click.confirm(
             f"Purge account {account_id} and the activities only it saw?", abort=True
         )
+    push_subscriptions.stop_account_push(
+        app.sessions, app.settings, app.secret_box, app.workspace_name, account_id
+    )
     try:
         with app.transaction() as (session, workspace):
             removal = privacy.remove_account(
@@ -50,12 +53,32 @@ def accounts_remove(app: AppContext, account_id: int, purge: bool, yes: bool) ->
     if not purge:
         click.echo(f"account {account_id} disabled; its data is kept")
         return
-    privacy.revoke_credential(removal, app.secret_box)
     click.echo(
         f"account {account_id} purged: {removal.sightings} sighting(s), "
         f"{removal.activities} activit(ies) seen by no other account, "
         f"{removal.quarantined} quarantined item(s) deleted"
     )
+    _report_revocation(app, removal)
+
+
+def _report_revocation(app: AppContext, removal: privacy.AccountRemoval) -> None:
+    """Revoke the purged account's grant, then print and audit the outcome."""
+    revocation = privacy.revoke_credential(removal, app.secret_box)
+    with app.transaction() as (session, workspace):
+        privacy.record_revocation(
+            session, workspace, removal, revocation, actor=audit.cli_actor()
+        )
+    outcome = privacy.RevocationOutcome
+    if revocation.outcome is outcome.REVOKED:
+        click.echo(f"provider grant revoked: {revocation.detail}")
+    elif revocation.outcome is outcome.NOT_SUPPORTED:
+        click.echo(f"provider grant not revoked: {revocation.detail}", err=True)
+    elif revocation.outcome is outcome.FAILED:
+        click.echo(
+            "warning: the purge is complete, but revoking the provider grant "
+            f"failed: {revocation.detail}",
+            err=True,
+        )
 
 
 # --- sources remove -------------------------------------------------------------------

@@ -23,6 +23,8 @@ class Evidence(NamedTuple):
     score: float
     detail: str
     person_id: int | None = None
+    observed: str = ""
+    known: str = ""
 
 
 def spread_over_practices(score: float, practice_count: int) -> float | None:
@@ -103,7 +105,7 @@ class Tally:
             name = self._index.get(link.practice_id).name
             detail = f"reply in a thread already linked to {name}"
             tally.reasons[(Signal.THREAD, "")] = Reason(
-                Signal.THREAD, detail, link.confidence
+                Signal.THREAD, detail, link.confidence, "", name
             )
 
     def add(self, evidence: Iterable[Evidence]) -> None:
@@ -115,7 +117,11 @@ class Tally:
             known = tally.reasons.get(key)
             if known is None or known.score < item.score:
                 tally.reasons[key] = Reason(
-                    item.signal, item.detail, round(item.score, 4)
+                    item.signal,
+                    item.detail,
+                    round(item.score, 4),
+                    item.observed,
+                    item.known,
                 )
             if item.person_id is not None:
                 if item.score > tally.people.get(item.person_id, 0.0):

@@ -60,11 +60,17 @@ class DropReason(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Reason:
-    """One signal behind a link, in words, with the score it contributed."""
+    """One signal behind a link, in words, with the score it contributed.
+
+    `observed` is the value found in the activity (an address, a display
+    name, a title) and `known` the source's value it was compared with.
+    """
 
     signal: Signal
     detail: str
     score: float
+    observed: str = ""
+    known: str = ""
 
     def __str__(self) -> str:
         return f"{self.signal}: {self.detail} ({self.score:.2f})"

@@ -99,7 +99,17 @@ def _address_evidence(
             source = min(listed, key=lambda s: s.kind is SourceKind.PRACTICE)
         person_id = None if source.kind is SourceKind.PRACTICE else source.id
         detail = f"{role} {participant.address} is {source.name}{shared}"
-        evidence.append(Evidence(practice_id, Signal.ADDRESS, score, detail, person_id))
+        evidence.append(
+            Evidence(
+                practice_id,
+                Signal.ADDRESS,
+                score,
+                detail,
+                person_id,
+                participant.address,
+                participant.address,
+            )
+        )
     return evidence
 
 
@@ -127,6 +137,9 @@ def _domain_evidence(
             score,
             f"{role} {participant.address} is at {where}, the domain of "
             f"{practice.name}{shared}",
+            None,
+            domain_of(participant.address),
+            found.domain,
         )
         for practice in practices
     ]
@@ -155,7 +168,18 @@ def _name_at_domain_evidence(
         f"{_ROLE_WORDS[participant.role]} name {_quoted_name(name, weak)} "
         f"matches {best.person.name} at {practice.name}"
     )
-    return [Evidence(practice.id, Signal.NAME, score, detail, best.person.id)]
+    observed = participant.name or participant.address
+    return [
+        Evidence(
+            practice.id,
+            Signal.NAME,
+            score,
+            detail,
+            best.person.id,
+            observed,
+            best.person.name,
+        )
+    ]
 
 
 def _name_only_evidence(participant: Participant, index: SourceIndex) -> list[Evidence]:
@@ -181,7 +205,15 @@ def _name_only_evidence(participant: Participant, index: SourceIndex) -> list[Ev
         )
         practice_id = index.practice_of(match.person).id
         evidence.append(
-            Evidence(practice_id, Signal.NAME, score, detail, match.person.id)
+            Evidence(
+                practice_id,
+                Signal.NAME,
+                score,
+                detail,
+                match.person.id,
+                participant.name or participant.address,
+                match.person.name,
+            )
         )
     return evidence
 
@@ -289,7 +321,17 @@ def practice_name_evidence(
             if mention.coverage >= weights.TEXT_ONE_PRACTICE_MIN_COVERAGE:
                 score = weights.TEXT_NAMES_ONE_PRACTICE
         detail = f"{field} {text!r} names {mention.practice.name}"
-        evidence.append(Evidence(mention.practice.id, signal, score, detail))
+        evidence.append(
+            Evidence(
+                mention.practice.id,
+                signal,
+                score,
+                detail,
+                None,
+                text,
+                mention.practice.name,
+            )
+        )
     return evidence
 
 
@@ -316,7 +358,15 @@ def title_people_evidence(title: str, index: SourceIndex) -> list[Evidence]:
             detail = f"title {title!r} names {person.name}{note}"
             practice_id = index.practice_of(person).id
             evidence.append(
-                Evidence(practice_id, Signal.TITLE, score, detail, person.id)
+                Evidence(
+                    practice_id,
+                    Signal.TITLE,
+                    score,
+                    detail,
+                    person.id,
+                    title,
+                    person.name,
+                )
             )
     return evidence
 
@@ -375,11 +425,12 @@ def location_address_evidence(location: str, index: SourceIndex) -> list[Evidenc
     if not matches:
         return []
     best_by_practice: dict[int, float] = {}
+    best_address: dict[int, str] = {}
     for match in matches:
         practice_id = index.practice_of(match.source).id
-        best_by_practice[practice_id] = max(
-            match.score, best_by_practice.get(practice_id, 0.0)
-        )
+        if match.score > best_by_practice.get(practice_id, 0.0):
+            best_by_practice[practice_id] = match.score
+            best_address[practice_id] = match.source.address or ""
     top = max(best_by_practice.values())
     leaders = [p for p, score in best_by_practice.items() if top - score < _TIE]
     score = spread_over_practices(weights.LOCATION_ADDRESS * top, len(leaders))
@@ -390,7 +441,17 @@ def location_address_evidence(location: str, index: SourceIndex) -> list[Evidenc
     for practice_id in leaders:
         name = index.get(practice_id).name
         detail = f"location {location!r} is the address of {name}{note}"
-        evidence.append(Evidence(practice_id, Signal.LOCATION, score, detail))
+        evidence.append(
+            Evidence(
+                practice_id,
+                Signal.LOCATION,
+                score,
+                detail,
+                None,
+                location,
+                best_address[practice_id],
+            )
+        )
     return evidence
 
 
@@ -410,6 +471,8 @@ def phone_evidence(text: str, field: str, index: SourceIndex) -> list[Evidence]:
             person_id = None if source.kind is SourceKind.PRACTICE else source.id
             detail = f"phone {number} in the {field} is listed for {source.name}{note}"
             evidence.append(
-                Evidence(practice_id, Signal.PHONE, score, detail, person_id)
+                Evidence(
+                    practice_id, Signal.PHONE, score, detail, person_id, number, number
+                )
             )
     return evidence

@@ -405,7 +405,13 @@ def _link_from_touchpoint(touchpoint: Touchpoint) -> Link:
         confidence=touchpoint.confidence,
         status=LinkStatus(touchpoint.status.value),
         reasons=tuple(
-            Reason(Signal(reason["signal"]), reason["detail"], reason["score"])
+            Reason(
+                Signal(reason["signal"]),
+                reason["detail"],
+                reason["score"],
+                reason.get("observed", ""),
+                reason.get("known", ""),
+            )
             for reason in touchpoint.reasons
         ),
         person_id=touchpoint.person_id,
@@ -471,7 +477,13 @@ def _decided_in_web(session: Session, touchpoint_ids: list[int]) -> set[int]:
 
 def _apply_link(touchpoint: Touchpoint, link: Link) -> None:
     reasons = [
-        {"signal": reason.signal.value, "detail": reason.detail, "score": reason.score}
+        {
+            "signal": reason.signal.value,
+            "detail": reason.detail,
+            "score": reason.score,
+            "observed": reason.observed,
+            "known": reason.known,
+        }
         for reason in link.reasons
     ]
     status = TouchpointStatus(link.status.value)

@@ -70,7 +70,13 @@ def touchpoint_out(view: TouchpointView) -> schemas.TouchpointOut:
         confidence=view.confidence,
         status=view.status.value,
         reasons=[
-            schemas.ReasonOut(signal=r.signal, detail=r.detail, score=r.score)
+            schemas.ReasonOut(
+                signal=r.signal,
+                detail=r.detail,
+                score=r.score,
+                observed=r.observed,
+                known=r.known,
+            )
             for r in view.reasons
         ],
         decided_by_staff=view.decided_by_staff,

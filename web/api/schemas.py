@@ -56,6 +56,8 @@ class ReasonOut(BaseModel):
     signal: str
     detail: str
     score: float
+    observed: str = Field(default="", description="the value found in the activity")
+    known: str = Field(default="", description="the source's value it matched")
 
 
 class DecisionOut(BaseModel):

@@ -30,6 +30,8 @@ class ReasonView:
     signal: str
     detail: str
     score: float
+    observed: str = ""
+    known: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +86,13 @@ class TouchpointFilter:
 
 def _reasons(raw: Sequence[dict[str, Any]]) -> list[ReasonView]:
     return [
-        ReasonView(str(item["signal"]), str(item["detail"]), float(item["score"]))
+        ReasonView(
+            str(item["signal"]),
+            str(item["detail"]),
+            float(item["score"]),
+            str(item.get("observed", "")),
+            str(item.get("known", "")),
+        )
         for item in raw
     ]
 

@@ -83,6 +83,10 @@ def _check_path(provider: str, location: Path) -> None:
         )
 
 
+IMAP_OAUTH_PROVIDERS = ("google", "microsoft")
+"""Providers whose OAuth grants can sign in to IMAP (Gmail, Outlook)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ImapAccountInput:
     """What `warmline accounts add imap` records about an IMAP mailbox."""
@@ -94,6 +98,8 @@ class ImapAccountInput:
     folders: tuple[str, ...] = ()
     ca_file: str | None = None
     verify_certificates: bool = True
+    oauth: str | None = None
+    """Whose OAuth grant signs in: "google" or "microsoft"; None for a password."""
 
     @property
     def location(self) -> str:
@@ -106,11 +112,17 @@ def add_imap_account(
 ) -> tuple[Account, bool]:
     """Register an IMAP mailbox, or update the settings of the one registered.
 
-    The password is stored separately, encrypted, once this row is committed.
+    The password or OAuth grant is stored separately, encrypted, once this
+    row is committed.
     """
     if data.security not in ("tls", "starttls"):
         raise AccountError(
             f"security {data.security!r} is unknown; use tls or starttls"
+        )
+    if data.oauth not in (None, *IMAP_OAUTH_PROVIDERS):
+        raise AccountError(
+            f"OAuth provider {data.oauth!r} is unknown; use "
+            f"{' or '.join(IMAP_OAUTH_PROVIDERS)}"
         )
     if data.ca_file is not None and not Path(data.ca_file).is_file():
         raise AccountError(f"CA file {data.ca_file} does not exist")
@@ -122,6 +134,7 @@ def add_imap_account(
         "folders": list(data.folders),
         "ca_file": data.ca_file,
         "verify_certificates": data.verify_certificates,
+        "oauth": data.oauth,
     }
     return _upsert_server_account(
         session, workspace, staff, "imap", data.location, options
@@ -193,6 +206,48 @@ def _upsert_server_account(
     account.status = AccountStatus.ACTIVE
     session.flush()
     return account, created
+
+
+def upsert_connected_account(
+    session: Session,
+    workspace_id: int,
+    staff: StaffMember,
+    provider: str,
+    location: str,
+    options: dict[str, Any],
+) -> Account:
+    """Create a connected mailbox or calendar, or reconnect the one registered.
+
+    Reconnecting keeps the cursor, merges `options` over the stored ones and
+    makes the account active again with no error, so the next sync resumes
+    where the last one stopped.  Raises AccountError when `location` is
+    connected for another staff member.
+    """
+    account = session.scalar(
+        select(Account).where(
+            Account.workspace_id == workspace_id,
+            Account.provider == provider,
+            Account.location == location,
+        )
+    )
+    if account is None:
+        account = Account(
+            workspace_id=workspace_id,
+            staff_member_id=staff.id,
+            provider=provider,
+            location=location,
+        )
+        session.add(account)
+    elif account.staff_member_id != staff.id:
+        raise AccountError(
+            f"{location} is already connected for staff member "
+            f"{account.staff_member.email}; remove that account first"
+        )
+    account.options = {**(account.options or {}), **options}
+    account.status = AccountStatus.ACTIVE
+    account.last_error = None
+    session.flush()
+    return account
 
 
 def list_accounts(session: Session, workspace: Workspace) -> list[Account]:

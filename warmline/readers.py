@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,7 +14,7 @@ from connectors.caldav import CaldavConfig, CaldavReader
 from connectors.files.eml import EmlFolderReader
 from connectors.files.ics import IcsReader
 from connectors.files.mbox import MboxReader
-from connectors.imap import ImapConfig, ImapReader
+from connectors.imap import AccessTokenSource, ImapConfig, ImapReader
 from warmline.models import Account
 from warmline.secrets import DatabaseCredentialStore, SecretBox
 
@@ -54,15 +55,43 @@ def _imap_reader(account: Account, services: ReaderServices) -> Reader:
     return ImapReader(imap_config(account, services))
 
 
+ImapTokenSourceFactory = Callable[[Account, ReaderServices], AccessTokenSource]
+"""Makes the access-token source of an IMAP account that signs in with OAuth."""
+
+IMAP_TOKEN_SOURCES: dict[str, ImapTokenSourceFactory] = {}
+"""Token-source factories by the account's `oauth` option: google, microsoft."""
+
+
+def register_imap_token_source(provider: str, factory: ImapTokenSourceFactory) -> None:
+    """Let IMAP accounts whose `oauth` option is `provider` sign in with tokens."""
+    IMAP_TOKEN_SOURCES[provider] = factory
+
+
 def imap_config(account: Account, services: ReaderServices) -> ImapConfig:
-    """Build the IMAP settings of an account, with its decrypted password."""
-    password = _stored_password(account, services, "imap")
+    """Build the IMAP settings of an account, with its decrypted credential.
+
+    An account with the `oauth` option signs in with the access tokens of
+    its stored grant; the grant is read only when the reader logs in.
+    """
     options = account.options
+    credential: dict[str, Any]
+    oauth = options.get("oauth")
+    if oauth:
+        factory = IMAP_TOKEN_SOURCES.get(oauth)
+        if factory is None:
+            raise UnknownProviderError(
+                f"account {account.id} signs in to IMAP with {oauth!r} tokens, "
+                "but no token source for them is registered; this version "
+                f"supports {', '.join(sorted(IMAP_TOKEN_SOURCES)) or 'none'}"
+            )
+        credential = {"token_source": factory(account, services)}
+    else:
+        credential = {"password": _stored_password(account, services, "imap")}
     return ImapConfig(
         host=options["host"],
         port=options.get("port"),
         username=options["username"],
-        password=password,
+        **credential,
         security=options.get("security", "tls"),
         verify_certificates=options.get("verify_certificates", True),
         ca_file=options.get("ca_file"),

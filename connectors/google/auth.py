@@ -183,6 +183,7 @@ def authorize_installed_app(
     client_config: Mapping[str, Any],
     *,
     follow_ups: bool = False,
+    scopes: Sequence[str] | None = None,
     login_hint: str | None = None,
     open_browser: bool = True,
     browser: str | None = None,
@@ -198,10 +199,11 @@ def authorize_installed_app(
     `open_browser` is false, and prints the URL.  It waits at most
     `timeout` seconds for the redirect.  PKCE is on, and `prompt=consent`
     makes Google return a refresh token even for an earlier grant.
+    `scopes` replaces the API scopes of `requested_scopes(follow_ups)`, for
+    a grant that serves IMAP instead.
     """
-    flow = InstalledAppFlow.from_client_config(
-        dict(client_config), scopes=requested_scopes(follow_ups)
-    )
+    wanted = list(scopes) if scopes is not None else requested_scopes(follow_ups)
+    flow = InstalledAppFlow.from_client_config(dict(client_config), scopes=wanted)
     extra: dict[str, str] = {"access_type": "offline", "prompt": "consent"}
     if login_hint:
         extra["login_hint"] = login_hint

@@ -5,9 +5,10 @@ inside `_translated`, so callers see only connectors.errors.
 
 imapclient 4.1 logs each command to the `imapclient.imaplib` logger at
 DEBUG level.  Its logging adapter replaces the rest of a LOGIN or
-AUTHENTICATE line with "**REDACTED**".  The XOAUTH2 response goes out as a
-continuation, which imaplib logs only by its size.  This module logs no
-credential, and a test checks the DEBUG log of both mechanisms.
+AUTHENTICATE line with "**REDACTED**".  The XOAUTH2 and OAUTHBEARER
+responses go out as continuations, which imaplib logs only by their
+size.  This module logs no credential, and a test checks the DEBUG log of
+both mechanisms.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient import exceptions as imapclient_errors
 from imapclient.imap_utf7 import decode as decode_utf7
 
-from connectors.errors import SourceUnavailable
+from connectors.errors import NeedsReauthorization, SourceUnavailable
 from connectors.imap.config import ImapConfig
 from connectors.imap.errors import TRANSLATED, login_error, translate
 from connectors.mail import MAX_HEADER_BLOCK_BYTES
@@ -83,6 +84,7 @@ class ImapSession:
     `commands` lists the IMAP commands this session made, in order, for
     tests and benchmarks.  CAPABILITY is listed even when imapclient
     returns the capabilities that the server sent with its login reply.
+    `mechanism` is the last one tried: LOGIN, XOAUTH2 or OAUTHBEARER.
     """
 
     def __init__(self, config: ImapConfig, client: IMAPClient) -> None:
@@ -92,6 +94,7 @@ class ImapSession:
         self.capabilities: frozenset[str] = frozenset()
         self.condstore = False
         self.qresync = False
+        self.mechanism: str | None = None
 
     @classmethod
     def open(cls, config: ImapConfig) -> ImapSession:
@@ -139,19 +142,55 @@ class ImapSession:
 
     def _login(self) -> None:
         config = self.config
-        if config.access_token is not None:
-            mechanism, call = "AUTHENTICATE XOAUTH2", self._client.oauth2_login
-            secret = config.access_token
+        if config.password is not None:
+            self._authenticate("LOGIN", config.password)
+            return
+        mechanism = self._token_mechanism()
+        if config.token_source is None:
+            self._authenticate(mechanism, config.access_token or "")
+            return
+        token = config.token_source.access_token()
+        try:
+            self._authenticate(mechanism, token)
+        except NeedsReauthorization:
+            # A token can be refused before its expiry, after a password
+            # change or a revoked session, so one fresh token is tried.
+            logger.info("imap access token rejected", account=config.log_label)
+            token = config.token_source.access_token(force_refresh=True)
+            self._authenticate(mechanism, token, refreshed=True)
+
+    def _token_mechanism(self) -> str:
+        """Choose OAUTHBEARER (RFC 7628) when offered, else XOAUTH2."""
+        imap: Any = self._client._imap
+        if self.config.security == "starttls":
+            # RFC 3501 section 6.2.1: capabilities sent before STARTTLS are
+            # not to be trusted after it, so CAPABILITY is sent again.
+            _status, data = self._run("CAPABILITY", imap.capability)
+            reply = data[-1] if data and data[-1] else b""
+            names = reply.decode("ascii", "replace").split()
         else:
-            mechanism, call = "LOGIN", self._client.login
-            secret = config.password or ""
-        self.commands.append(mechanism.split()[0])
-        with _translated(f"{mechanism} to {config.account_label}"):
+            names = list(imap.capabilities)
+        offered = {name.upper() for name in names}
+        return "OAUTHBEARER" if "AUTH=OAUTHBEARER" in offered else "XOAUTH2"
+
+    def _authenticate(
+        self, mechanism: str, secret: str, refreshed: bool = False
+    ) -> None:
+        config = self.config
+        if mechanism == "LOGIN":
+            command, call = "LOGIN", self._client.login
+        elif mechanism == "OAUTHBEARER":
+            command, call = "AUTHENTICATE OAUTHBEARER", self._client.oauthbearer_login
+        else:
+            command, call = "AUTHENTICATE XOAUTH2", self._client.oauth2_login
+        self.commands.append(command.split()[0])
+        self.mechanism = mechanism
+        with _translated(f"{command} to {config.account_label}"):
             try:
                 call(config.username, secret)
             except imapclient_errors.LoginError as error:
                 raise login_error(
-                    str(error), config.account_label, mechanism
+                    str(error), config.account_label, command, refreshed=refreshed
                 ) from error
 
     def _enable_extensions(self) -> None:

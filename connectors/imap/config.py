@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 Security = Literal["tls", "starttls"]
 """Connection encryption: implicit TLS (RFC 8314) or STARTTLS (RFC 3501)."""
 
 DEFAULT_PORTS: dict[str, int] = {"tls": 993, "starttls": 143}
+
+
+class AccessTokenSource(Protocol):
+    """OAuth 2.0 access tokens of one grant, refreshed when they expire.
+
+    `access_token` returns a token valid for some minutes more.  With
+    `force_refresh` it requests a new one from the token endpoint, because
+    the server rejected the last.  It raises NeedsReauthorization when the
+    grant was revoked or expired, and TransientError when the token
+    endpoint cannot be reached.
+    """
+
+    def access_token(self, force_refresh: bool = False) -> str: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,19 +57,21 @@ class RetryPolicy:
 class ImapConfig:
     """One IMAP account.
 
-    The credential is either `password` (sent with LOGIN) or `access_token`
-    (an OAuth 2.0 access token sent with AUTHENTICATE XOAUTH2 together with
-    `username`).  Both are values from the caller and never appear in
-    `repr()` or in logs.  `folders` None means: on Gmail (capability
-    X-GM-EXT-1) the folder with the SPECIAL-USE attribute \\All, elsewhere
-    INBOX and the folders marked \\Sent (RFC 6154).  Timeouts are in seconds
-    and always finite.
+    The credential is one of `password` (sent with LOGIN), `access_token`
+    (a fixed OAuth 2.0 access token) or `token_source` (the tokens of a
+    stored grant, refreshed as needed).  A token goes with `username` in
+    AUTHENTICATE OAUTHBEARER (RFC 7628) when the server offers it, else in
+    AUTHENTICATE XOAUTH2.  Credentials never appear in `repr()` or in logs.
+    `folders` None means: on Gmail (capability X-GM-EXT-1) the folder with
+    the SPECIAL-USE attribute \\All, elsewhere INBOX and the folders marked
+    \\Sent (RFC 6154).  Timeouts are in seconds and always finite.
     """
 
     host: str
     username: str
     password: str | None = dataclasses.field(default=None, repr=False)
     access_token: str | None = dataclasses.field(default=None, repr=False)
+    token_source: AccessTokenSource | None = dataclasses.field(default=None, repr=False)
     port: int | None = None
     security: Security = "tls"
     verify_certificates: bool = True
@@ -71,10 +86,11 @@ class ImapConfig:
     retry: RetryPolicy = RetryPolicy()
 
     def __post_init__(self) -> None:
-        if (self.password is None) == (self.access_token is None):
+        credentials = [self.password, self.access_token, self.token_source]
+        if sum(value is not None for value in credentials) != 1:
             raise ValueError(
                 f"IMAP account {self.username}@{self.host} needs exactly one "
-                "credential: password or access_token"
+                "credential: password, access_token or token_source"
             )
         if self.security not in DEFAULT_PORTS:
             raise ValueError(f"security is {self.security!r}; use 'tls' or 'starttls'")

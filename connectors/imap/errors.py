@@ -65,18 +65,28 @@ def refusal_error(text: str, context: str) -> TransientError:
     return TransientError(message)
 
 
-def login_error(text: str, account: str, mechanism: str) -> ConnectorError:
+def login_error(
+    text: str, account: str, mechanism: str, refreshed: bool = False
+) -> ConnectorError:
     """Classify a rejected LOGIN or AUTHENTICATE.
 
     A rejected password or token raises NeedsReauthorization, because a
     person has to enter a new one, and retrying a wrong password makes
     many servers lock the account or the client's address.  A server that
     is only busy (RFC 5530 [UNAVAILABLE]) or throttling gets a retry.
+    `refreshed` tells that the rejected token was fetched just before.
     """
     if "[UNAVAILABLE]" in text.upper() or _THROTTLED.search(text):
         return refusal_error(text, f"{mechanism} for {account} failed")
     if mechanism == "LOGIN":
         advice = "Check the user name and password, then enter them again."
+    elif refreshed:
+        advice = (
+            "A newly refreshed access token was rejected too, so the grant "
+            "lacks IMAP access or belongs to another user than the IMAP "
+            "user name: connect the account again with that user's sign-in, "
+            "and check that the administrator allows IMAP for the mailbox."
+        )
     else:
         advice = "The access token was rejected, so reconnect the account."
     if not _CREDENTIALS_REJECTED.search(text):

@@ -5,11 +5,14 @@ forwards the TLS bytes untouched and closes a connection after a set number
 of server bytes.  `ThrottlingProxy` ends TLS itself, reads the reader's
 commands, and replies to chosen UID FETCH commands or greetings with the
 refusals that Exchange Online and Gmail send, which Dovecot never sends.
+It can also rewrite the server's reply lines, to play servers whose
+HIGHESTMODSEQ replies Dovecot does not send.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import select
 import socket
@@ -25,9 +28,15 @@ from connectors.imap import ImapReader, RetryPolicy, watch
 from connectors.records import Item, ScopeListed
 from tests.servers.dovecot import HOST, DovecotServer
 from tests.servers.dovecot import dovecot as dovecot  # noqa: F401
+from tests.servers.dovecot import (
+    dovecot_without_condstore as dovecot_without_condstore,  # noqa: F401
+)
 
 RECEIVED_HEADER = "Date: Tue, 3 Mar 2026 09:15:00 -0500\r\n"
 FETCH_COMMAND = re.compile(rb"^(\S+) UID FETCH (\S+) ")
+OPEN_COMMAND = re.compile(rb"^\S+ (?:EXAMINE|SELECT) \"?([^\"\s]+)", re.IGNORECASE)
+ServerLineRewrite = Callable[[bytes, bytes | None], bytes]
+"""Takes a server reply line and the folder last opened; returns the new line."""
 
 
 def message(number: int) -> bytes:
@@ -108,6 +117,7 @@ def _relay(
     stopped: threading.Event,
     server_limit: int | None = None,
     on_client_data: object = None,
+    on_server_data: Callable[[bytes], None] | None = None,
 ) -> int:
     """Copy bytes both ways until a side closes; return the server bytes sent.
 
@@ -131,7 +141,9 @@ def _relay(
                 return sent
             if not data:
                 return sent
-            if source is upstream:
+            if source is upstream and on_server_data is not None:
+                on_server_data(data)
+            elif source is upstream:
                 if server_limit is not None and sent + len(data) >= server_limit:
                     client.sendall(data[: server_limit - sent])
                     return server_limit
@@ -174,7 +186,9 @@ class ThrottlingProxy(_Proxy):
 
     `refusals` maps the number of a UID FETCH command (1 for the first, over
     all connections) to the reply text sent in place of the server's.
-    `bye_connections` get a BYE greeting instead of Dovecot's.
+    `bye_connections` get a BYE greeting instead of Dovecot's.  `rewrite`
+    replaces each reply line of the server.  `commands` lists the reader's
+    command lines.
     """
 
     def __init__(
@@ -182,10 +196,13 @@ class ThrottlingProxy(_Proxy):
         server: DovecotServer,
         refusals: dict[int, bytes] | None = None,
         bye_connections: Sequence[int] = (),
+        rewrite: ServerLineRewrite | None = None,
     ) -> None:
         self.server = server
         self.refusals = refusals or {}
         self.bye_connections = set(bye_connections)
+        self.rewrite = rewrite
+        self.commands: list[bytes] = []
         self.fetches: list[tuple[int, bytes, bool]] = []
         self._lock = threading.Lock()
         self._server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -212,19 +229,39 @@ class ThrottlingProxy(_Proxy):
                 upstream_raw, server_hostname=HOST
             ) as upstream:
                 pending = bytearray()
+                replies = bytearray()
+                opened: list[bytes | None] = [None]
 
                 def on_client_data(data: bytes) -> None:
                     pending.extend(data)
                     while b"\r\n" in pending:
                         line, _, rest = bytes(pending).partition(b"\r\n")
                         pending[:] = rest
+                        folder = OPEN_COMMAND.match(line)
+                        if folder is not None:
+                            opened[0] = folder.group(1)
                         self._forward_line(line, client, upstream, index)
 
-                _relay(client, upstream, self._stopped, on_client_data=on_client_data)
+                def on_server_data(data: bytes) -> None:
+                    assert self.rewrite is not None
+                    replies.extend(data)
+                    while b"\r\n" in replies:
+                        line, _, rest = bytes(replies).partition(b"\r\n")
+                        replies[:] = rest
+                        client.sendall(self.rewrite(line, opened[0]) + b"\r\n")
+
+                _relay(
+                    client,
+                    upstream,
+                    self._stopped,
+                    on_client_data=on_client_data,
+                    on_server_data=on_server_data if self.rewrite else None,
+                )
 
     def _forward_line(
         self, line: bytes, client: ssl.SSLSocket, upstream: ssl.SSLSocket, index: int
     ) -> None:
+        self.commands.append(line)
         match = FETCH_COMMAND.match(line)
         if match:
             with self._lock:
@@ -400,6 +437,81 @@ def test_bandwidth_lockout_pauses_account(
     assert recorded_sleeps == []
     keys = message_keys(seen) + message_keys(rest)
     assert len(keys) == len(set(keys)) == 6
+
+
+# HIGHESTMODSEQ replies Dovecot does not send
+
+
+def test_highestmodseq_without_condstore_ignored(
+    dovecot_without_condstore: DovecotServer,
+) -> None:
+    # Yahoo sends HIGHESTMODSEQ without offering CONDSTORE; CHANGEDSINCE
+    # would then fail, so the capability decides, not the reply.
+    server = dovecot_without_condstore
+    user = seeded_user(server, 4)
+
+    injected: list[bytes] = []
+
+    def add_modseq(line: bytes, _folder: bytes | None) -> bytes:
+        if line.startswith(b"* OK [UIDVALIDITY "):
+            injected.append(line)
+            return line + b"\r\n* OK [HIGHESTMODSEQ 88214] Highest"
+        return line
+
+    proxy = ThrottlingProxy(server, rewrite=add_modseq)
+    config = server.config(*user, folders=("INBOX",), port=proxy.port)
+    reader = ImapReader(config)
+    try:
+        list(reader.read(None))
+        with server.client(*user) as client:
+            client.select_folder("INBOX")
+            client.delete_messages([2])
+            client.uid_expunge([2])
+        items = list(reader.read(reader.final_cursor))
+    finally:
+        proxy.close()
+
+    assert len(injected) == 2, "the proxy added HIGHESTMODSEQ to each EXAMINE"
+    assert message_keys(items) == [items[0].provider_key]
+    assert items[0].provider_key.endswith(":2")
+    assert not any(b"CHANGEDSINCE" in line.upper() for line in proxy.commands)
+    assert not any(b" ENABLE " in line.upper() for line in proxy.commands)
+    assert reader.final_cursor is not None
+    assert '"highestmodseq": null' in reader.final_cursor
+
+
+def test_highestmodseq_zero_empty_folder_skipped(dovecot: DovecotServer) -> None:
+    # Purelymail reported HIGHESTMODSEQ 0 for an empty mailbox; stored as 0,
+    # it must not look changed on the next poll.
+    user = seeded_user(dovecot, 2)
+
+    def zero_for_sent(line: bytes, folder: bytes | None) -> bytes:
+        if folder == b"Sent":
+            return re.sub(rb"\[HIGHESTMODSEQ \d+\]", b"[HIGHESTMODSEQ 0]", line)
+        return line
+
+    proxy = ThrottlingProxy(dovecot, rewrite=zero_for_sent)
+    config = dovecot.config(*user, folders=("INBOX", "Sent"), port=proxy.port)
+    reader = ImapReader(config)
+    try:
+        first = list(reader.read(None))
+        assert reader.final_cursor is not None
+        sent_state = json.loads(reader.final_cursor)["folders"]["Sent"]
+        again = list(reader.read(reader.final_cursor))
+    finally:
+        proxy.close()
+
+    assert len(message_keys(first)) == 2
+    assert sent_state["highestmodseq"] == 0
+    assert again == []
+    assert reader.commands == [
+        "LOGIN",
+        "CAPABILITY",
+        "ENABLE",
+        "LIST",
+        "EXAMINE",
+        "EXAMINE",
+    ]
 
 
 # IDLE

@@ -15,6 +15,12 @@ that file while it ran.
 The fixtures `dovecot` and `dovecot_without_condstore` start one server
 per test session (per xdist worker); the second one hides CONDSTORE and
 QRESYNC from its CAPABILITY replies.
+
+With `oauth2=OAuth2Validation(...)`, Dovecot's oauth2 passdb (in Debian's
+dovecot-core 2.3) checks the bearer tokens of AUTHENTICATE XOAUTH2 and
+OAUTHBEARER at a token-info or introspection URL, which the tests point at
+a loopback endpoint of the Google or Microsoft emulator.  Passwords still
+work with LOGIN and PLAIN, for seeding mailboxes.
 """
 
 from __future__ import annotations
@@ -75,15 +81,11 @@ ssl_min_protocol = TLSv1.2
 default_internal_user = {user}
 default_internal_group = {group}
 default_login_user = {user}
-auth_mechanisms = plain login xoauth2
+auth_mechanisms = plain login {oauth_mechanisms}
 auth_failure_delay = 0
 mail_fsync = never
 mail_location = maildir:~/Maildir
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {directory}/passwd
-}}
-userdb {{
+{passdbs}userdb {{
   driver = static
   args = uid={uid} gid={gid} home={directory}/home/%u
 }}
@@ -124,6 +126,71 @@ namespace inbox {{
   }}
 }}
 """
+
+
+_PASSWD_FILE_PASSDB = """\
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {directory}/passwd
+{mechanisms}}}
+"""
+_OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = {mechanisms}
+  args = {directory}/dovecot-oauth2.conf.ext
+}}
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class OAuth2Validation:
+    """How Dovecot's oauth2 passdb checks a bearer token.
+
+    `tokeninfo_url` gets the token appended and is fetched with GET, as
+    Google's tokeninfo endpoint expects.  `introspection_url` is sent the
+    token as `introspection_mode` sets: "post" is RFC 7662 (form field
+    `token`), "auth" a GET with an Authorization header.  The response's
+    `username_attribute` must equal the user name of the login.  When
+    `active_attribute` is set, the response must contain it with
+    `active_value`.  A non-empty `scope` must be among the token's scopes
+    (the reply's space-separated `scope`).  `ca_file` is the CA that
+    Dovecot trusts for an https endpoint.  `mechanisms` are the SASL
+    mechanisms offered for tokens.
+    """
+
+    tokeninfo_url: str = ""
+    introspection_url: str = ""
+    introspection_mode: str = "post"
+    username_attribute: str = "email"
+    active_attribute: str = ""
+    active_value: str = ""
+    scope: str = ""
+    ca_file: Path | None = None
+    mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer")
+
+    def settings(self, ca_copy: Path | None) -> str:
+        """Return the passdb's args file (dovecot-oauth2.conf.ext)."""
+        lines = [
+            f"username_attribute = {self.username_attribute}",
+            "timeout_msecs = 5000",
+        ]
+        if self.tokeninfo_url:
+            lines.append(f"tokeninfo_url = {self.tokeninfo_url}")
+        if self.introspection_url:
+            lines.append(f"introspection_url = {self.introspection_url}")
+            lines.append(f"introspection_mode = {self.introspection_mode}")
+        if self.active_attribute:
+            lines.append(f"active_attribute = {self.active_attribute}")
+            lines.append(f"active_value = {self.active_value}")
+            # Dovecot's oauth2 passdb documentation (2.3) asks for
+            # force_introspection together with active_attribute.
+            lines.append("force_introspection = yes")
+        if self.scope:
+            lines.append(f"scope = {self.scope}")
+        if ca_copy is not None:
+            lines.append(f"tls_ca_cert_file = {ca_copy}")
+        return "\n".join(lines) + "\n"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -336,8 +403,18 @@ def dovecot_binary() -> str:
 
 
 @contextlib.contextmanager
-def start_dovecot(name: str, *, condstore: bool = True) -> Iterator[DovecotServer]:
-    """Run a Dovecot from a temporary directory until the block ends."""
+def start_dovecot(
+    name: str,
+    *,
+    condstore: bool = True,
+    oauth2: OAuth2Validation | None = None,
+    user_domain: str | None = None,
+) -> Iterator[DovecotServer]:
+    """Run a Dovecot from a temporary directory until the block ends.
+
+    `user_domain` makes the test users' names addresses in that domain,
+    which a token-info reply can name.
+    """
     binary = dovecot_binary()
     run_as = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.getuid())
     directory = Path(tempfile.mkdtemp(prefix=f"warmline-dovecot-{name}-"))
@@ -345,8 +422,9 @@ def start_dovecot(name: str, *, condstore: bool = True) -> Iterator[DovecotServe
         for sub in ("run", "state", "home"):
             (directory / sub).mkdir()
         certificates = make_certificates(directory)
+        suffix = f"@{user_domain}" if user_domain else ""
         users = [
-            (f"user{number}-{secrets.token_hex(3)}", secrets.token_urlsafe(16))
+            (f"user{number}-{secrets.token_hex(3)}{suffix}", secrets.token_urlsafe(16))
             for number in range(USER_POOL)
         ]
         (directory / "passwd").write_text(
@@ -367,6 +445,7 @@ def start_dovecot(name: str, *, condstore: bool = True) -> Iterator[DovecotServe
             port=port,
             tls_port=tls_port,
             imap_settings=imap_settings,
+            **_auth_settings(directory, oauth2),
         )
         (directory / "dovecot.conf").write_text(config)
         server = _launch(binary, directory, port, tls_port, certificates, run_as, users)
@@ -376,6 +455,31 @@ def start_dovecot(name: str, *, condstore: bool = True) -> Iterator[DovecotServe
             server.stop()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _auth_settings(directory: Path, oauth2: OAuth2Validation | None) -> dict[str, str]:
+    """Return the auth mechanisms and passdb blocks, writing the oauth2 args file."""
+    if oauth2 is None:
+        # Without a token validator, XOAUTH2 checks the token as the
+        # password of the passwd-file.
+        return {
+            "oauth_mechanisms": "xoauth2",
+            "passdbs": _PASSWD_FILE_PASSDB.format(directory=directory, mechanisms=""),
+        }
+    ca_copy = None
+    if oauth2.ca_file is not None:
+        # Dovecot's auth process runs as the test user (the `nobody` account under root),
+        # which may not read the caller's temporary directory.
+        ca_copy = directory / "oauth2-ca.pem"
+        shutil.copyfile(oauth2.ca_file, ca_copy)
+    (directory / "dovecot-oauth2.conf.ext").write_text(oauth2.settings(ca_copy))
+    mechanisms = " ".join(oauth2.mechanisms)
+    passdbs = _OAUTH2_PASSDB.format(
+        directory=directory, mechanisms=mechanisms
+    ) + _PASSWD_FILE_PASSDB.format(
+        directory=directory, mechanisms="  mechanisms = plain login\n"
+    )
+    return {"oauth_mechanisms": mechanisms, "passdbs": passdbs}
 
 
 def _launch(

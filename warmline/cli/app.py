@@ -21,7 +21,7 @@ from warmline.csvfile import CsvInputError
 from warmline.db import create_engine, migrate, session_factory
 from warmline.logs import configure_logging
 from warmline.models import Workspace
-from warmline.providers import google, microsoft
+from warmline.providers import google, imap_oauth, microsoft
 from warmline.settings import (
     ProcessSettings,
     SettingError,
@@ -92,6 +92,7 @@ def main(context: click.Context, database: str | None, workspace: str) -> None:
     context.obj = AppContext(session_factory(engine), workspace, settings)
     google.register_readers()
     microsoft.register_readers()
+    imap_oauth.register_token_sources()
 
 
 def user_errors(function: Callable[..., Any]) -> Callable[..., Any]:

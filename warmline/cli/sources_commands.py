@@ -11,6 +11,7 @@ import click
 from sqlalchemy.orm import Session
 from tabulate import tabulate
 
+from connectors import ConnectorError
 from warmline import (
     accounts,
     audit,
@@ -19,7 +20,7 @@ from warmline import (
 )
 from warmline.cli.app import AppContext, main, pass_app, user_errors
 from warmline.models import Account, Workspace
-from warmline.providers import google, microsoft
+from warmline.providers import google, imap_oauth, microsoft
 from warmline.secrets import DatabaseCredentialStore
 
 # --- sources ------------------------------------------------------------------
@@ -136,11 +137,26 @@ for _provider, _help_text in FILE_KINDS.items():
     is_flag=True,
     help="Do not check the server certificate (test servers only).",
 )
-@click.password_option(
+@click.option(
     "--password",
     envvar="WARMLINE_IMAP_PASSWORD",
-    confirmation_prompt=False,
     help="Password; prompted for when not in WARMLINE_IMAP_PASSWORD.",
+)
+@click.option(
+    "--oauth",
+    type=click.Choice(accounts.IMAP_OAUTH_PROVIDERS),
+    help="Sign in with a Google (Gmail) or Microsoft (Outlook) OAuth grant "
+    "instead of a password; opens the provider's consent page.",
+)
+@click.option(
+    "--no-browser",
+    is_flag=True,
+    help="With --oauth: print the consent address instead of opening a browser.",
+)
+@click.option(
+    "--browser",
+    help="With --oauth google: the browser to open, by its name in Python's "
+    "webbrowser module.",
 )
 @pass_app
 @user_errors
@@ -154,9 +170,17 @@ def accounts_add_imap(
     folders: tuple[str, ...],
     ca_file: str | None,
     insecure_skip_verify: bool,
-    password: str,
+    password: str | None,
+    oauth: str | None,
+    no_browser: bool,
+    browser: str | None,
 ) -> None:
-    """Register an IMAP mailbox for a staff member; the password is kept encrypted."""
+    """Register an IMAP mailbox for a staff member; its credential is kept encrypted."""
+    if oauth is not None and password is not None:
+        raise click.UsageError(
+            "give --oauth or a password, not both; unset WARMLINE_IMAP_PASSWORD "
+            "to sign in with OAuth"
+        )
     data = accounts.ImapAccountInput(
         host=host,
         username=username,
@@ -165,15 +189,53 @@ def accounts_add_imap(
         folders=folders,
         ca_file=ca_file,
         verify_certificates=not insecure_skip_verify,
+        oauth=oauth,
     )
     box = app.secret_box()
+    with app.transaction() as (session, workspace):
+        staff.find_staff(session, workspace, staff_email)
+    grant = None
+    if oauth is not None:
+        grant = _imap_grant(app, oauth, username, no_browser, browser)
+    elif password is None:
+        password = click.prompt("Password", hide_input=True)
     with app.transaction() as (session, workspace):
         member = staff.find_staff(session, workspace, staff_email)
         account, created = accounts.add_imap_account(session, workspace, member, data)
         _audit_account_add(session, workspace, account, created)
-    DatabaseCredentialStore(app.sessions, account.id, box).save(password)
+    if grant is not None:
+        imap_oauth.store_grant(app.sessions, account.id, box, grant)
+    else:
+        assert password is not None
+        DatabaseCredentialStore(app.sessions, account.id, box).save(password)
     verb = "added" if created else "updated"
     click.echo(f"{verb} account {account.id}: imap {account.location}")
+
+
+def _imap_grant(
+    app: AppContext, provider: str, username: str, no_browser: bool, browser: str | None
+) -> imap_oauth.ImapGrant:
+    """Run the provider's consent for the IMAP scope and return the grant."""
+    try:
+        if provider == "google":
+            return imap_oauth.authorize_google(
+                google.GoogleProviderSettings.from_settings(app.settings),
+                username,
+                open_browser=not no_browser,
+                browser=browser,
+            )
+
+        def show_url(url: str) -> None:
+            click.echo("Sign in at this address to connect the account:")
+            click.echo(url)
+            if not no_browser:
+                microsoft.open_browser(url)
+
+        return imap_oauth.authorize_microsoft(
+            microsoft.MicrosoftSettings.from_environ(), username, show_url
+        )
+    except ConnectorError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @accounts_group.command("list")

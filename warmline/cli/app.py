@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from warmline import (
     accounts,
     demo,
+    providers,
     secrets,
     staff,
 )
@@ -21,7 +22,6 @@ from warmline.csvfile import CsvInputError
 from warmline.db import create_engine, migrate, session_factory
 from warmline.logs import configure_logging
 from warmline.models import Workspace
-from warmline.providers import google, imap_oauth, microsoft
 from warmline.settings import (
     ProcessSettings,
     SettingError,
@@ -90,9 +90,7 @@ def main(context: click.Context, database: str | None, workspace: str) -> None:
     context.call_on_close(engine.dispose)
     migrate(engine)
     context.obj = AppContext(session_factory(engine), workspace, settings)
-    google.register_readers()
-    microsoft.register_readers()
-    imap_oauth.register_token_sources()
+    providers.register_all()
 
 
 def user_errors(function: Callable[..., Any]) -> Callable[..., Any]:

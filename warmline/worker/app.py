@@ -31,7 +31,7 @@ from celery import Celery
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from warmline import secrets
+from warmline import providers, secrets
 from warmline.db import create_engine, session_factory
 from warmline.logs import configure_logging
 from warmline.settings import ProcessSettings, SettingError, load_settings
@@ -89,7 +89,7 @@ def create_app(settings: ProcessSettings) -> WarmlineCelery:
     app = WarmlineCelery("warmline", set_as_current=False)
     app.conf.update(celery_config(settings))
     app.runtime = Runtime(settings, os.environ.get(SMTP_PASSWORD_ENV) or None)
-    _register_provider_readers()
+    providers.register_all()
 
     from warmline.worker import tasks
 
@@ -166,12 +166,6 @@ def redis_transport_options(settings: ProcessSettings) -> dict[str, Any]:
     }
 
 
-def _register_provider_readers() -> None:
-    # The same registrations as the command line's group callback.
-    from warmline.providers import google, microsoft
-
-    google.register_readers()
-    microsoft.register_readers()
 
 
 _app_from_environment: WarmlineCelery | None = None

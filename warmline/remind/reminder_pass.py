@@ -158,7 +158,6 @@ def _create(session: Session, workspace: Workspace, new: NewFollowUp) -> int:
             note=new.note,
         )
     )
-    # NOTE: follow-ups are not placed on the assignee's Google, Outlook or
-    # CalDAV calendar yet (FollowUp.calendar_event_id). That step belongs
-    # here, queued to run after the commit.
+    # Placement on the assignee's calendar runs after the pass commits
+    # (warmline.placement, `warmline followups place` or its Celery task).
     return follow_up.id

@@ -11,6 +11,14 @@ next round returns what changed since, with these Graph behaviours:
 - a deleted single event or series gives `@removed` for its instances;
 - an event that changed and now lies outside the window comes back as a
   stub with null fields.
+
+`write_route` answers what Warmline's follow-up placement sends: creating
+(POST .../events), changing (PATCH /events/{id}) and deleting (DELETE
+/events/{id}) single events, which needs Calendars.ReadWrite; the calendar
+view (GET .../calendarView) with each instance's `showAs`; and an events
+listing filtered on a single-value extended property.  A POST that repeats
+the `transactionId` of an event still in the store returns that event and
+creates none.
 """
 
 from __future__ import annotations
@@ -19,12 +27,16 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 import secrets
 import zoneinfo
 from typing import TYPE_CHECKING, Any
 
+from tests.emulators.microsoft.identity import Response
+
 if TYPE_CHECKING:
     from tests.emulators.microsoft.mailbox import Mailbox
+    from tests.emulators.microsoft.server import Request
 
 EVENT_PREFIX = "AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AEvent"
 
@@ -76,6 +88,10 @@ class Event:
     )
     deleted: set[dt.datetime] = dataclasses.field(default_factory=set)
     seq: int = 0
+    body: str = ""
+    show_as: str = "busy"
+    transaction_id: str | None = None
+    properties: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def is_series(self) -> bool:
@@ -358,3 +374,160 @@ def _parse(value: dict[str, str]) -> dt.datetime:
     zone = zoneinfo.ZoneInfo(WINDOWS_ZONES.get(value["timeZone"], value["timeZone"]))
     naive = dt.datetime.fromisoformat(value["dateTime"][:26])
     return naive.replace(tzinfo=zone)
+
+
+# --- writes, calendar view and extended-property filters ----------------------------
+
+WRITE_SCOPE = "Calendars.ReadWrite"
+_PROPERTY_FILTER = re.compile(
+    r"singleValueExtendedProperties/Any\(ep: ep/id eq '(?P<id>(?:[^']|'')*)' "
+    r"and ep/value eq '(?P<value>(?:[^']|'')*)'\)"
+)
+
+
+def write_route(
+    request: Request, store: CalendarStore, parts: list[str], scopes: frozenset[str]
+) -> Response | None:
+    """Handle a placement request, or return None for the read routes."""
+    from tests.emulators.microsoft.graph import graph_error
+
+    calendar_id, rest = _calendar_of(store, parts)
+    if calendar_id is None:
+        return None
+    if request.method != "GET" and WRITE_SCOPE not in scopes:
+        return graph_error(
+            403,
+            "ErrorAccessDenied",
+            "Access is denied. Check credentials and try again.",
+        )
+    if rest == ["calendarView"] and request.method == "GET":
+        return _calendar_view(request, store, calendar_id)
+    if rest == ["events"] and request.method == "POST":
+        return _create(request, store, calendar_id)
+    if rest == ["events"] and "$filter" in request.query:
+        return _filtered(request, store, calendar_id)
+    if len(rest) == 2 and rest[0] == "events" and request.method in {"PATCH", "DELETE"}:
+        event = store.events.get(rest[1])
+        if event is None:
+            return graph_error(
+                404,
+                "ErrorItemNotFound",
+                "The specified object was not found in the store.",
+            )
+        if request.method == "DELETE":
+            store.delete_event(event.id)
+            return Response(204)
+        return _update(request, store, event)
+    return None
+
+
+def _calendar_of(
+    store: CalendarStore, parts: list[str]
+) -> tuple[str | None, list[str]]:
+    """Split a path into the calendar it names and the rest."""
+    if parts[:1] == ["calendars"] and len(parts) >= 3:
+        return (parts[1] if parts[1] in store.calendars else None), parts[2:]
+    if parts[:1] == ["calendar"]:
+        return store.default.id, parts[1:]
+    if parts[:1] in (["events"], ["calendarView"]):
+        return store.default.id, parts
+    return None, parts
+
+
+def _calendar_view(
+    request: Request, store: CalendarStore, calendar_id: str
+) -> Response:
+    from tests.emulators.microsoft.graph import _window, graph_error
+
+    window = _window(request.query)
+    if window is None:
+        return graph_error(
+            400, "ErrorInvalidParameter", "startDateTime and endDateTime are required."
+        )
+    value = []
+    with store.mailbox.lock:
+        for event in store.events.values():
+            if event.calendar_id != calendar_id:
+                continue
+            for item in store.instances(event):
+                if overlaps(item, window):
+                    value.append({**item, "showAs": event.show_as})
+    return Response(200, {"value": value})
+
+
+def _filtered(request: Request, store: CalendarStore, calendar_id: str) -> Response:
+    from tests.emulators.microsoft.graph import graph_error
+
+    match = _PROPERTY_FILTER.fullmatch(request.query["$filter"])
+    if match is None:
+        return graph_error(
+            400,
+            "BadRequest",
+            "Invalid filter clause: the emulator reads one form only.",
+        )
+    property_id = match["id"].replace("''", "'")
+    value = match["value"].replace("''", "'")
+    with store.mailbox.lock:
+        found = [
+            store.render(event)
+            for event in store.events.values()
+            if event.calendar_id == calendar_id
+            and event.properties.get(property_id) == value
+        ]
+    return Response(200, {"value": found})
+
+
+def _create(request: Request, store: CalendarStore, calendar_id: str) -> Response:
+    from tests.emulators.microsoft.graph import graph_error
+
+    body = request.json or {}
+    transaction_id = body.get("transactionId")
+    with store.mailbox.lock:
+        for event in store.events.values():
+            if transaction_id and event.transaction_id == transaction_id:
+                return Response(201, store.render(event))
+        try:
+            start, end = _written_time(body["start"]), _written_time(body["end"])
+        except (KeyError, TypeError, ValueError):
+            return graph_error(
+                400,
+                "ErrorInvalidRequest",
+                "start and end must be dateTimeTimeZone values.",
+            )
+        user = store.mailbox.user
+        event = store.add_event(
+            subject=body.get("subject"),
+            start=start,
+            end=end,
+            organizer={"emailAddress": {"name": user.name, "address": user.upn}},
+            calendar_id=calendar_id,
+            body=(body.get("body") or {}).get("content", ""),
+            show_as=body.get("showAs", "busy"),
+            transaction_id=transaction_id,
+            properties={
+                item["id"]: item["value"]
+                for item in body.get("singleValueExtendedProperties", [])
+            },
+        )
+        return Response(201, store.render(event))
+
+
+def _update(request: Request, store: CalendarStore, event: Event) -> Response:
+    body = request.json or {}
+    fields: dict[str, Any] = {}
+    if "subject" in body:
+        fields["subject"] = body["subject"]
+    if "body" in body:
+        fields["body"] = (body["body"] or {}).get("content", "")
+    for name in ("start", "end"):
+        if name in body:
+            fields[name] = _written_time(body[name])
+    store.update_event(event.id, **fields)
+    return Response(200, store.render(event))
+
+
+def _written_time(value: dict[str, str]) -> dt.datetime:
+    name = value.get("timeZone") or "UTC"
+    zone = zoneinfo.ZoneInfo(WINDOWS_ZONES.get(name, name))
+    naive = dt.datetime.fromisoformat(value["dateTime"][:26])
+    return naive.replace(tzinfo=zone).astimezone(dt.UTC)

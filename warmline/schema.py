@@ -5,6 +5,11 @@ import this module rather than warmline.models alone.
 """
 
 import warmline.audit_models  # noqa: F401  (adds its tables to Base)
+import warmline.page_indexes  # noqa: F401  (adds indexes to core tables)
+import warmline.placement_models  # noqa: F401  (adds its tables to Base)
+import warmline.push_models  # noqa: F401  (adds its tables to Base)
+import warmline.quota_models  # noqa: F401  (adds its tables to Base)
+import warmline.remind.models  # noqa: F401  (adds its tables to Base)
 import warmline.reminder_models  # noqa: F401  (adds its tables to Base)
 import warmline.review_models  # noqa: F401  (adds its tables to Base)
 import warmline.worker_models  # noqa: F401  (adds its tables to Base)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
+import zoneinfo
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,15 +42,25 @@ def _domain_list(text: str) -> list[str]:
     return sorted({part.strip().lower() for part in text.split(";") if part.strip()})
 
 
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value <= 0:
         raise ValueError(f"{text!r} is not a positive whole number")
     return value
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{text!r} is not between 0 and 1")
     return value
@@ -79,11 +90,295 @@ def _optional_months(text: str) -> int | None:
 
 
 def _hour_of_day(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if not 0 <= value <= 23:
         raise ValueError(f"{text!r} is not an hour from 0 to 23")
     return value
 
+
+def _boolean(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"true", "yes", "1"}:
+        return True
+    if value in {"false", "no", "0"}:
+        return False
+    raise ValueError(f"{text!r} is not true or false")
+
+
+SIGN_IN_PROVIDERS = ("google", "microsoft")
+
+
+def _sign_in_providers(text: str) -> list[str]:
+    names = sorted({part.strip().lower() for part in text.split(";") if part.strip()})
+    unknown = [name for name in names if name not in SIGN_IN_PROVIDERS]
+    if unknown:
+        raise ValueError(
+            f"{unknown[0]!r} is not a sign-in provider; use "
+            f"{' or '.join(SIGN_IN_PROVIDERS)}, separated by ';'"
+        )
+    return names
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _http_url(text: str) -> str:
+    value = text.strip()
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"{text!r} is not an http:// or https:// URL")
+    return value
+
+
+def _optional_http_url(text: str) -> str:
+    """Parse an http(s) URL, or '' to turn off the feature that uses it."""
+    return _http_url(text) if text.strip() else ""
+
+
+def _id_list(text: str) -> tuple[str, ...]:
+    values = tuple(part.strip() for part in text.split(";") if part.strip())
+    if not values:
+        raise ValueError(f"{text!r} names no id")
+    return values
+
+
+def _gmail_quota(text: str) -> str:
+    value = text.strip().lower()
+    if value not in {"legacy", "2026"}:
+        raise ValueError(f"{text!r} is not one of legacy, 2026")
+    return value
+
+
+def _gmail_batch_calls(text: str) -> int:
+    value = _positive_int(text)
+    if value > 100:
+        raise ValueError(f"{text!r} is over 100, the most calls Gmail takes per batch")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _fraction(text)
+    if value == 0.0:
+        raise ValueError(f"{text!r} is not above 0")
+    return value
+
+
+def _method_units(text: str) -> tuple[tuple[str, int], ...]:
+    """Parse "users.messages.get=20; users.history.list=2" into (method, units)."""
+    pairs = []
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        method, equals, units = part.partition("=")
+        method = method.strip()
+        if not equals or not method.startswith("users."):
+            raise ValueError(
+                f"{part.strip()!r} is not METHOD=UNITS with a Gmail method such "
+                "as users.messages.get=20"
+            )
+        pairs.append((method, _positive_int(units.strip())))
+    return tuple(sorted(dict(pairs).items()))
+
+
+def _optional_positive_int(text: str) -> int | None:
+    if text.strip() == "":
+        return None
+    return _positive_int(text)
+
+
+def _time_zone(text: str) -> str:
+    value = text.strip()
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"{text!r} is not an IANA time zone such as America/Los_Angeles"
+        ) from None
+    return value
+
+
+def _working_hours(text: str) -> str:
+    from reminders.slots import WorkingHours
+
+    WorkingHours.parse(text)
+    return " ".join(text.split()).lower()
+
+
+GOOGLE_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "google_client_secrets_file",
+        Scope.PROCESS,
+        "",
+        "path",
+        "JSON file of the Desktop app OAuth client that 'warmline accounts "
+        "connect google' signs staff members in with.",
+    ),
+    Setting(
+        "google_web_client_secrets_file",
+        Scope.PROCESS,
+        "",
+        "path",
+        "JSON file of the Web application OAuth client that the review site "
+        "uses for Google sign-in and for connecting Google accounts; empty: the "
+        "site offers neither.",
+    ),
+    Setting(
+        "google_service_account_file",
+        Scope.PROCESS,
+        "",
+        "path",
+        "JSON key of the service account that reads mailboxes and calendars "
+        "with domain-wide delegation (connect google --service-account).",
+    ),
+    Setting(
+        "google_api_root",
+        Scope.PROCESS,
+        "",
+        "URL",
+        "Root URL that every Gmail, Calendar and token request goes to instead "
+        "of Google's, such as a local emulator; empty: Google's endpoints.",
+        _http_url,
+    ),
+    Setting(
+        "google_quota",
+        Scope.PROCESS,
+        "legacy",
+        "legacy or 2026",
+        "Gmail's quota regime: legacy for projects that used the API before "
+        "May 2026 (15,000 units per user per minute, messages.get 5 units), "
+        "2026 for newer projects (6,000 units, messages.get 20).",
+        _gmail_quota,
+    ),
+    Setting(
+        "google_quota_units_per_minute",
+        Scope.PROCESS,
+        None,
+        "units per user per minute",
+        "Gmail quota units one user may spend per minute, replacing the "
+        "regime's limit; empty: the regime's limit.",
+        _optional_positive_int,
+    ),
+    Setting(
+        "google_method_units",
+        Scope.PROCESS,
+        (),
+        "METHOD=UNITS pairs separated by ';'",
+        "Gmail quota units per call of the methods named, such as "
+        "users.messages.get=20, replacing the regime's costs; empty: the "
+        "regime's costs.",
+        _method_units,
+    ),
+    Setting(
+        "google_quota_share",
+        Scope.PROCESS,
+        0.9,
+        "fraction above 0, at most 1",
+        "Share of the per-user quota that a Gmail sync plans to use, leaving "
+        "room for other clients of the same user.",
+        _share,
+    ),
+    Setting(
+        "google_threads",
+        Scope.PROCESS,
+        4,
+        "threads",
+        "Concurrent batch requests per Gmail mailbox.",
+        _positive_int,
+    ),
+    Setting(
+        "google_batch_size",
+        Scope.PROCESS,
+        50,
+        "calls, 1 to 100",
+        "messages.get calls per Gmail batch request.",
+        _gmail_batch_calls,
+    ),
+    Setting(
+        "google_timeout",
+        Scope.PROCESS,
+        60.0,
+        "seconds",
+        "Socket timeout of each request to Google.",
+        _positive_seconds,
+    ),
+    Setting(
+        "google_calendars",
+        Scope.PROCESS,
+        ("primary",),
+        "calendar ids separated by ';'",
+        "Calendars that a new Google calendar account reads when the connect "
+        "command names none.",
+        _id_list,
+    ),
+    Setting(
+        "google_calendar_days_back",
+        Scope.PROCESS,
+        180,
+        "days",
+        "Start of a calendar's first listing, before today.",
+        _positive_int,
+    ),
+    Setting(
+        "google_calendar_days_ahead",
+        Scope.PROCESS,
+        60,
+        "days",
+        "End of each calendar listing, after today.",
+        _positive_int,
+    ),
+    Setting(
+        "google_calendar_relist_days",
+        Scope.PROCESS,
+        30,
+        "days",
+        "Interval between full listings of a calendar; less than "
+        "google_calendar_days_ahead.",
+        _positive_int,
+    ),
+    Setting(
+        "google_place_follow_ups",
+        Scope.PROCESS,
+        False,
+        "true or false",
+        "Whether 'warmline accounts connect google' also requests the scope "
+        "that writes calendar events, to place follow-ups.",
+        _boolean,
+    ),
+    Setting(
+        "google_authorization_timeout",
+        Scope.PROCESS,
+        300.0,
+        "seconds",
+        "How long 'warmline accounts connect google' waits for the consent.",
+        _positive_seconds,
+    ),
+    Setting(
+        "google_project_daily_units",
+        Scope.PROCESS,
+        72_000_000,
+        "Gmail quota units per project per day",
+        "Gmail quota units that the syncs of one Google Cloud project may spend "
+        "in a quota day. First syncs start only while their estimated cost fits "
+        "in what is left, and the others wait for the next day; incremental "
+        "syncs always run.",
+        _positive_int,
+    ),
+    Setting(
+        "google_quota_day_timezone",
+        Scope.PROCESS,
+        "America/Los_Angeles",
+        "IANA time zone",
+        "Time zone whose midnight starts a new quota day for "
+        "google_project_daily_units.",
+        _time_zone,
+    ),
+)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -280,6 +575,87 @@ SETTINGS: tuple[Setting, ...] = (
         "From address of the daily digests.",
     ),
     Setting(
+        "feed_base_url",
+        Scope.WORKSPACE,
+        "",
+        "http:// or https:// URL",
+        "Address of the review site as staff members' calendar apps reach it; "
+        "'warmline staff feed' prints each follow-up feed URL under it.",
+        _optional_http_url,
+    ),
+    Setting(
+        "coordination_days",
+        Scope.WORKSPACE,
+        7,
+        "days",
+        "Two staff members with meetings at the same practice at most this many "
+        "days apart are warned in 'warmline remind' and in their digests.",
+        _positive_int,
+    ),
+    Setting(
+        "draft_llm_base_url",
+        Scope.WORKSPACE,
+        "",
+        "http:// or https:// URL",
+        "Base URL of an OpenAI-compatible API, such as http://127.0.0.1:8000/v1, "
+        "whose model rewrites follow-up drafts. Empty: drafts come from "
+        "templates only and nothing is sent.",
+        _optional_http_url,
+    ),
+    Setting(
+        "draft_llm_model",
+        Scope.WORKSPACE,
+        "",
+        "model name",
+        "Model that rewrites follow-up drafts; needed when draft_llm_base_url "
+        "is set. The API key is stored by 'warmline secrets set-draft-api-key'.",
+    ),
+    Setting(
+        "draft_llm_timeout_seconds",
+        Scope.WORKSPACE,
+        30.0,
+        "seconds",
+        "Time limit of one rewrite request; when it fails, the draft built from "
+        "templates is shown with the reason.",
+        _positive_seconds,
+    ),
+    Setting(
+        "place_follow_ups",
+        Scope.WORKSPACE,
+        False,
+        "true or false",
+        "Place each open follow-up as an event on its assignee's calendar with "
+        "'warmline followups place' and after each reminder pass of the workers. "
+        "It also makes 'warmline accounts connect' ask for calendar write access.",
+        _boolean,
+    ),
+    Setting(
+        "working_hours",
+        Scope.WORKSPACE,
+        "mon-fri 09:00-17:00",
+        "days and local times",
+        "Hours within which follow-up events are placed, in each staff member's "
+        "own time zone, such as 'mon-thu 08:00-16:00; fri 08:00-12:00'.",
+        _working_hours,
+    ),
+    Setting(
+        "follow_up_event_minutes",
+        Scope.WORKSPACE,
+        30,
+        "minutes",
+        "Length of a follow-up event placed on a calendar.",
+        _positive_int,
+    ),
+    Setting(
+        "placement_search_days",
+        Scope.WORKSPACE,
+        10,
+        "days",
+        "Days from a follow-up's due date (or today, if later) searched for a "
+        "free slot; with none free, the follow-up is reported as not placed.",
+        _positive_int,
+    ),
+    Setting(
         "retention_months",
         Scope.WORKSPACE,
         None,
@@ -337,6 +713,33 @@ SETTINGS: tuple[Setting, ...] = (
         "bytes",
         "Largest referral sources CSV the review site accepts.",
         _positive_int,
+    ),
+    Setting(
+        "web_sign_in_providers",
+        Scope.WORKSPACE,
+        [],
+        "google, microsoft, separated by ';'",
+        "Identity providers whose OpenID Connect sign-in the review site accepts "
+        "for this workspace; empty: only passwords.",
+        _sign_in_providers,
+    ),
+    Setting(
+        "web_sign_in_domains",
+        Scope.WORKSPACE,
+        [],
+        "domains separated by ';'",
+        "Only addresses at these domains may sign in with an identity provider; "
+        "empty: the domains in own_domains.",
+        _domain_list,
+    ),
+    Setting(
+        "web_sign_in_creates_members",
+        Scope.WORKSPACE,
+        False,
+        "true or false",
+        "Whether a provider sign-in at an allowed domain by an address that is no "
+        "web user yet creates that user as a member.",
+        _boolean,
     ),
     Setting(
         "broker_url",
@@ -447,6 +850,83 @@ SETTINGS: tuple[Setting, ...] = (
         "staff member's own time zone.",
         _hour_of_day,
     ),
+    *GOOGLE_SETTINGS,
+    Setting(
+        "gmail_push_topic",
+        Scope.PROCESS,
+        "",
+        "Pub/Sub topic name",
+        "Topic that Gmail publishes mailbox changes to, as "
+        "projects/PROJECT/topics/NAME; each Gmail account is watched with it. "
+        "Empty: no Gmail watches.",
+    ),
+    Setting(
+        "gmail_push_audience",
+        Scope.PROCESS,
+        "",
+        "audience",
+        "Audience that the OIDC token of the Pub/Sub push subscription must "
+        "name. Empty: no token is checked, and gmail_push_token must be set.",
+    ),
+    Setting(
+        "gmail_push_service_account",
+        Scope.PROCESS,
+        "",
+        "email address",
+        "Service account that the push subscription's OIDC token must be "
+        "issued for (its email claim). Empty: any Google-signed token with the "
+        "audience.",
+    ),
+    Setting(
+        "gmail_push_certs_url",
+        Scope.PROCESS,
+        "https://www.googleapis.com/oauth2/v3/certs",
+        "URL",
+        "JSON Web Key Set with the public keys that sign the push OIDC tokens.",
+    ),
+    Setting(
+        "gmail_push_token",
+        Scope.PROCESS,
+        "",
+        "secret text",
+        "Secret that the push endpoint URL must carry as ?token=. Empty: no "
+        "such check, and gmail_push_audience must be set.",
+    ),
+    Setting(
+        "gmail_watch_renew_hours",
+        Scope.PROCESS,
+        24,
+        "hours",
+        "Age at which a Gmail watch is renewed. A watch lasts 7 days, and "
+        "Google asks for a renewal every day.",
+        _positive_int,
+    ),
+    Setting(
+        "graph_notification_url",
+        Scope.PROCESS,
+        "",
+        "https URL",
+        "Public URL of this site's /push/graph, where Microsoft Graph posts "
+        "change and lifecycle notifications. Empty: no Graph subscriptions.",
+    ),
+    Setting(
+        "graph_subscription_minutes",
+        Scope.PROCESS,
+        4230,
+        "minutes",
+        "Lifetime requested for each Graph subscription to Outlook messages or "
+        "events; Graph rejects more than its maximum for the resource.",
+        _positive_int,
+    ),
+    Setting(
+        "graph_renew_before_minutes",
+        Scope.PROCESS,
+        1440,
+        "minutes",
+        "A Graph subscription that expires within this is renewed by the next "
+        "renewal pass, which runs every 10 minutes.",
+        _positive_int,
+    ),
 )
 
 BY_NAME: Mapping[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -481,6 +961,34 @@ class ProcessSettings:
     web_login_max_failures: int = 5
     web_login_window_minutes: int = 15
     web_upload_max_bytes: int = 2_000_000
+    google_client_secrets_file: str = ""
+    google_web_client_secrets_file: str = ""
+    google_service_account_file: str = ""
+    google_api_root: str = ""
+    google_quota: str = "legacy"
+    google_quota_units_per_minute: int | None = None
+    google_method_units: tuple[tuple[str, int], ...] = ()
+    google_quota_share: float = 0.9
+    google_threads: int = 4
+    google_batch_size: int = 50
+    google_timeout: float = 60.0
+    google_calendars: tuple[str, ...] = ("primary",)
+    google_calendar_days_back: int = 180
+    google_calendar_days_ahead: int = 60
+    google_calendar_relist_days: int = 30
+    google_place_follow_ups: bool = False
+    google_authorization_timeout: float = 300.0
+    google_project_daily_units: int = 72_000_000
+    google_quota_day_timezone: str = "America/Los_Angeles"
+    gmail_push_topic: str = ""
+    gmail_push_audience: str = ""
+    gmail_push_service_account: str = ""
+    gmail_push_certs_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    gmail_push_token: str = ""
+    gmail_watch_renew_hours: int = 24
+    graph_notification_url: str = ""
+    graph_subscription_minutes: int = 4230
+    graph_renew_before_minutes: int = 1440
 
 
 def parse_setting(name: str, text: str) -> Any:

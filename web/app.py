@@ -22,13 +22,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from warmline import providers
 from warmline.db import create_engine, session_factory
 from warmline.settings import ProcessSettings
-from web import api
+from web import api, feeds
 from web.auth import SignInRequired, current_principal
 from web.config import Clock, web_config
+from web.oidc import load_oauth_setup
+from web.pages import audit as audit_page
 from web.pages import pages_router
 from web.passwords import Passwords
+from web.push import push_router
 from web.rendering import build_templates, render
 from web.sessions import CookieSigner
 from web.state import WebState
@@ -88,6 +92,7 @@ def create_app(
     (`warmline web` migrates it).
     """
     config = web_config(settings) if clock is None else web_config(settings, clock)
+    providers.register_all()
     engine = create_engine(config.database_url)
     state = WebState(
         config=config,
@@ -113,8 +118,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.web = state
+    app.state.oauth = load_oauth_setup(settings, config.session_key)
     app.include_router(pages_router())
+    app.include_router(audit_page.router, include_in_schema=False)
     app.include_router(api.router)
+    app.include_router(push_router(settings))
+    app.include_router(feeds.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(SecurityHeaders)

@@ -235,6 +235,11 @@ class OutlookCalendarReader(Reader):
         self._calendars: dict[str, CalendarState] = {}
         self._since_checkpoint = 0
 
+    @property
+    def client(self) -> GraphClient:
+        """The Graph client of this mailbox, also used for its subscriptions."""
+        return self._client
+
     def read(
         self, cursor: str | None, progress: ProgressCallback | None = None
     ) -> Iterator[Item]:

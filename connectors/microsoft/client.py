@@ -225,6 +225,16 @@ class GraphClient:
         response = self._send("GET", url, prefer=prefer)
         return _json_object(response, url)
 
+    def send(self, method: str, url: str, body: Any = None) -> dict[str, Any] | None:
+        """Send a POST, PATCH or DELETE with a JSON body; return the JSON object.
+
+        Returns None for a reply without a body, such as 204 No Content.
+        """
+        response = self._send(method, url, json_body=body)
+        if not response.content:
+            return None
+        return _json_object(response, url)
+
     def batch(self, requests: Sequence[BatchRequest]) -> dict[str, BatchResponse]:
         """Send GETs in JSON batches and return each final response by id.
 

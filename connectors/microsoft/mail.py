@@ -223,6 +223,11 @@ class OutlookMailReader(Reader):
         self._log = log.bind(mailbox=client.mailbox)
         self._since_checkpoint = 0
 
+    @property
+    def client(self) -> GraphClient:
+        """The Graph client of this mailbox, also used for its subscriptions."""
+        return self._client
+
     def read(
         self, cursor: str | None, progress: ProgressCallback | None = None
     ) -> Iterator[Item]:

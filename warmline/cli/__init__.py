@@ -4,7 +4,9 @@ Each module adds its commands to the `main` group when imported.
 """
 
 from warmline.cli import (
+    placement_commands,
     privacy_commands,
+    push_commands,
     reminder_commands,
     review_commands,
     setup_commands,
@@ -18,7 +20,9 @@ from warmline.cli.app import AppContext, main
 __all__ = [
     "AppContext",
     "main",
+    "placement_commands",
     "privacy_commands",
+    "push_commands",
     "reminder_commands",
     "review_commands",
     "setup_commands",

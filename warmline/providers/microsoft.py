@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 import structlog
-from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from connectors import ConnectorError, Reader
@@ -42,11 +41,17 @@ from connectors.microsoft import (
     TokenSource,
     delegated_scopes,
 )
+from connectors.microsoft.placement import GraphWriteClient, OutlookCalendarWriter
+from connectors.placement import CalendarWriter
+from warmline.accounts import AccountError, upsert_connected_account
 from warmline.db import session_factory
-from warmline.models import Account, AccountStatus, StaffMember
+from warmline.models import Account, StaffMember
+from warmline.placement_writers import register_writer
+from warmline.privacy import Revocation, RevocationOutcome, register_token_revoker
 from warmline.readers import register_reader
 from warmline.secrets import DatabaseCredentialStore, SecretBox
 from warmline.staff import StaffError, find_staff
+from warmline.workspaces import workspace_settings
 
 if TYPE_CHECKING:
     from warmline.cli import AppContext
@@ -136,7 +141,7 @@ def register_readers(
     secret_box: Callable[[], SecretBox] | None = None,
     settings: MicrosoftSettings | None = None,
 ) -> None:
-    """Register the outlook_mail and outlook_calendar reader factories.
+    """Register the outlook_mail and outlook_calendar readers and the calendar writer.
 
     The factories take the account and, where the core passes them, its
     reader services (sessions and secret box).  A `secret_box` given here
@@ -175,8 +180,43 @@ def register_readers(
             days_ahead=settings.calendar_days_ahead,
         )
 
+    def calendar_writer(account: Account, services: Any = None) -> CalendarWriter:
+        client = _client(
+            account, settings, lambda: box(services), services, GraphWriteClient
+        )
+        assert isinstance(client, GraphWriteClient)
+        calendars = account.options.get("calendars") or settings.calendars
+        return OutlookCalendarWriter(client, calendars[0] if calendars else "")
+
     register_reader(MAIL_PROVIDER, mail_reader)
     register_reader(CALENDAR_PROVIDER, calendar_reader)
+    register_writer(CALENDAR_PROVIDER, calendar_writer)
+    register_token_revoker(MAIL_PROVIDER, report_unrevocable_grant)
+    register_token_revoker(CALENDAR_PROVIDER, report_unrevocable_grant)
+
+
+def report_unrevocable_grant(
+    _provider: str, options: dict[str, Any], _credential: str
+) -> Revocation:
+    """Say how a purged Outlook grant can end, because Warmline cannot end it.
+
+    The Microsoft identity platform has no revocation endpoint for one
+    delegated refresh token.  Graph's revokeSignInSessions ends every
+    application's sessions of the user, not only Warmline's, and needs the
+    User.RevokeSessions.All permission, so Warmline does not call it.  The
+    purge has already deleted the encrypted msal token cache, so Warmline
+    keeps no token; the refresh token stays valid at Microsoft until it
+    goes unused for 90 days or a person removes the consent.
+    """
+    username = str(options.get("username") or "the user")
+    return Revocation(
+        RevocationOutcome.NOT_SUPPORTED,
+        "Microsoft offers no way for an application to revoke its own grant; "
+        "Warmline deleted its tokens, and the grant ends after 90 days unused, "
+        f"or earlier when an administrator removes {username}'s consent to "
+        "Warmline in the Microsoft Entra admin center (Enterprise applications, "
+        "Warmline, Permissions)",
+    )
 
 
 def _client(
@@ -184,6 +224,7 @@ def _client(
     settings: MicrosoftSettings,
     box: Callable[[], SecretBox],
     services: Any = None,
+    client_class: type[GraphClient] = GraphClient,
 ) -> GraphClient:
     config = settings.graph_config()
     options = account.options
@@ -197,7 +238,7 @@ def _client(
         store = DatabaseCredentialStore(sessions, grant_account, box())
         scopes = list(options.get("scopes") or delegated_scopes())
         tokens = DelegatedTokenSource(config, store, username, scopes)
-    return GraphClient(
+    return client_class(
         config, tokens, username, application=options.get("mode") == "application"
     )
 
@@ -295,10 +336,14 @@ def sign_in(
     login_hint: str,
     place_follow_ups: bool,
     show_url: Callable[[str], None],
+    scopes: list[str] | None = None,
 ) -> Authorization:
-    """Run the delegated sign-in through a loopback redirect and return its result."""
+    """Run the delegated sign-in through a loopback redirect and return its result.
+
+    `scopes` replaces the Graph permissions, for a grant that serves IMAP.
+    """
     config = settings.graph_config()
-    scopes = delegated_scopes(place_follow_ups)
+    scopes = scopes or delegated_scopes(place_follow_ups)
     with LoopbackRedirect(settings.sign_in_timeout) as redirect:
         flow = AuthorizationCodeFlow(
             config, scopes, redirect.uri, login_hint=login_hint
@@ -315,21 +360,29 @@ def connect_staff_member(
     application: bool = False,
     place_follow_ups: bool | None = None,
     show_url: Callable[[str], None] = open_browser,
+    signed_in: Authorization | None = None,
 ) -> ConnectedAccounts:
-    """Connect a staff member's Outlook mailbox and calendar, or reconnect them."""
+    """Connect a staff member's Outlook mailbox and calendar, or reconnect them.
+
+    `signed_in` is a sign-in that another flow already completed (the
+    review site's web flow); without it the loopback sign-in runs.
+    """
     with app.transaction() as (session, workspace):
         member = find_staff(session, workspace, staff_email)
         member_id, member_email = member.id, member.email
-    follow_ups = (
-        settings.place_follow_ups if place_follow_ups is None else place_follow_ups
-    )
+        placing = workspace_settings(session, workspace)["place_follow_ups"]
+    if place_follow_ups is None:
+        place_follow_ups = settings.place_follow_ups or placing
+    follow_ups = place_follow_ups
     if application:
         _check_application_access(settings, member_email)
         options: dict[str, Any] = {"mode": "application", "username": member_email}
         token_cache = None
         username = member_email
     else:
-        authorization = sign_in(settings, member_email, follow_ups, show_url)
+        authorization = signed_in or sign_in(
+            settings, member_email, follow_ups, show_url
+        )
         username = authorization.username
         if username != member_email.lower():
             log.warning(
@@ -344,18 +397,26 @@ def connect_staff_member(
             "scopes": list(authorization.scopes),
         }
         token_cache = authorization.token_cache
-    with app.transaction() as (session, workspace):
-        member = session.get_one(StaffMember, member_id)
-        mail = _upsert_account(
-            session, workspace.id, member, MAIL_PROVIDER, username, options
-        )
-        calendar_options = dict(options)
-        if token_cache is not None:
-            calendar_options["credential_account_id"] = mail.id
-        calendar = _upsert_account(
-            session, workspace.id, member, CALENDAR_PROVIDER, username, calendar_options
-        )
-        ids = ConnectedAccounts(username, mail.id, calendar.id)
+    try:
+        with app.transaction() as (session, workspace):
+            member = session.get_one(StaffMember, member_id)
+            mail = upsert_connected_account(
+                session, workspace.id, member, MAIL_PROVIDER, username, options
+            )
+            calendar_options = dict(options)
+            if token_cache is not None:
+                calendar_options["credential_account_id"] = mail.id
+            calendar = upsert_connected_account(
+                session,
+                workspace.id,
+                member,
+                CALENDAR_PROVIDER,
+                username,
+                calendar_options,
+            )
+            ids = ConnectedAccounts(username, mail.id, calendar.id)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
     if token_cache is not None:
         store = DatabaseCredentialStore(
             app.sessions, ids.mail_account_id, app.secret_box()
@@ -380,41 +441,6 @@ def _check_application_access(settings: MicrosoftSettings, mailbox: str) -> None
         client.get(client.url("/mailFolders/inbox", {"$select": "id"}))
     finally:
         client.close()
-
-
-def _upsert_account(
-    session: Session,
-    workspace_id: int,
-    member: StaffMember,
-    provider: str,
-    username: str,
-    options: dict[str, Any],
-) -> Account:
-    account = session.scalar(
-        select(Account).where(
-            Account.workspace_id == workspace_id,
-            Account.provider == provider,
-            Account.location == username,
-        )
-    )
-    if account is None:
-        account = Account(
-            workspace_id=workspace_id,
-            staff_member_id=member.id,
-            provider=provider,
-            location=username,
-        )
-        session.add(account)
-    elif account.staff_member_id != member.id:
-        raise click.ClickException(
-            f"{username} is already connected for staff member "
-            f"{account.staff_member.email}; remove that account first"
-        )
-    account.options = {**(account.options or {}), **options}
-    account.status = AccountStatus.ACTIVE
-    account.last_error = None
-    session.flush()
-    return account
 
 
 @click.command("microsoft")

@@ -5,6 +5,7 @@ the sync lease and the beat schedule live in the modules beside it.
 """
 
 from warmline.worker.app import Runtime, WarmlineCelery, create_app
+from warmline.worker.placement import PLACE_FOLLOW_UPS
 from warmline.worker.tasks import (
     MATCH_ACTIVITIES,
     RUN_REMINDERS,
@@ -15,6 +16,7 @@ from warmline.worker.tasks import (
 
 __all__ = [
     "MATCH_ACTIVITIES",
+    "PLACE_FOLLOW_UPS",
     "RUN_REMINDERS",
     "SEND_DIGEST",
     "SYNC_ACCOUNT",

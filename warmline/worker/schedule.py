@@ -12,6 +12,8 @@ send one task per account or digest that is due:
   staff member whose local time has just reached digest_hour;
 - daily at reminders_hour UTC, `warmline.schedule_reminders` sends one
   reminder pass per workspace.
+- every 10 minutes, `warmline.renew_push` creates and renews the push
+  subscriptions (Gmail watches, Graph subscriptions) that are due.
 
 A tick that no worker runs within its period expires.  The syncs it would
 have sent then wait for the next interval, and a digest that would have
@@ -33,6 +35,8 @@ from warmline.settings import ProcessSettings
 SYNC_TICK_SECONDS = 60
 DIGEST_TICK_MINUTES = 15
 """Time-zone offsets are whole quarter hours, so each local hour starts on a tick."""
+PUSH_RENEW_TICK_MINUTES = 10
+"""Minutes between renewal passes of the push subscriptions."""
 
 
 def beat_schedule(settings: ProcessSettings) -> dict[str, dict[str, Any]]:
@@ -52,6 +56,11 @@ def beat_schedule(settings: ProcessSettings) -> dict[str, dict[str, Any]]:
             "task": "warmline.schedule_reminders",
             "schedule": crontab(hour=settings.reminders_hour, minute=0),
             "options": {"expires": 3600},
+        },
+        "renew-push": {
+            "task": "warmline.renew_push",
+            "schedule": crontab(minute=f"*/{PUSH_RENEW_TICK_MINUTES}"),
+            "options": {"expires": PUSH_RENEW_TICK_MINUTES * 60 - 30},
         },
     }
 

@@ -8,11 +8,17 @@ Task names are stable strings, so producers that do not import this module
 - `warmline.match_activities(workspace_id, activity_ids)`: match stored
   activities again (warmline.matching);
 - `warmline.run_reminders(workspace_id)`: one reminder pass
-  (warmline.reminders_service.run_reminders) under a workspace lease;
+  (warmline.remind.run_reminders) under a workspace lease;
 - `warmline.send_digest(staff_member_id, local_date)`: one staff member's
-  digest (warmline.reminders_service.send_digests), at most once a day;
+  digest (warmline.remind.send_digests), at most once a day;
+- `warmline.place_follow_ups(workspace_id)`: one placement pass of follow-up
+  events on staff calendars (warmline.worker.placement), sent after each
+  reminder pass of a workspace that places follow-ups;
 - `warmline.schedule_syncs`, `warmline.schedule_digests` and
   `warmline.schedule_reminders`: the beat ticks of warmline.worker.schedule.
+- `warmline.renew_push`: one renewal pass of the push subscriptions
+  (warmline.worker.push).  A sync that a push notification requested
+  while it ran sends one more `warmline.sync_account` when it ends.
 
 Each task binds its name, id and main argument to the log context and
 clears the context when it ends.  Producers inside a database transaction
@@ -33,10 +39,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from reminders.mailer import SmtpConfig
-from warmline import reminders_service
-from warmline.models import Account, AccountStatus, StaffMember, Workspace, utcnow
-from warmline.worker import leases, schedule
+from warmline import remind
 from warmline.matching import rematch_activities
+from warmline.models import Account, AccountStatus, StaffMember, Workspace, utcnow
+from warmline.worker import leases, push, schedule
+from warmline.worker.placement import (
+    PLACE_FOLLOW_UPS,
+    place_follow_ups,
+    placement_enabled,
+)
 from warmline.worker.sync import Result, SyncJob, backoff_seconds, run_sync
 from warmline.workspaces import workspace_settings
 
@@ -99,9 +110,11 @@ def register(app: WarmlineCelery) -> None:
     app.task(name=MATCH_ACTIVITIES, **common)(match_activities)
     app.task(name=RUN_REMINDERS, **common)(run_reminders)
     app.task(name=SEND_DIGEST, **common)(send_digest)
+    app.task(name=PLACE_FOLLOW_UPS, **common)(place_follow_ups)
     app.task(name="warmline.schedule_syncs", **common)(schedule_syncs)
     app.task(name="warmline.schedule_digests", **common)(schedule_digests)
     app.task(name="warmline.schedule_reminders", **common)(schedule_reminders)
+    app.task(name=push.RENEW_PUSH, **common)(push.renew_push)
 
 
 def enqueue_after_commit(
@@ -141,7 +154,9 @@ def sync_account(self: WarmlineTask, account_id: int) -> dict[str, object]:
         worker=runtime.worker_name,
     )
     try:
-        outcome = run_sync(job, account_id)
+        outcome = push.sync_with_requests(
+            self, account_id, lambda: run_sync(job, account_id)
+        )
     except OperationalError as error:
         raise self.retry_database_error(error) from error
     if outcome.result in (Result.RETRY, Result.WAIT):
@@ -207,6 +222,10 @@ def run_reminders(self: WarmlineTask, workspace_id: int) -> dict[str, object]:
             log.info("reminder pass already running", holder=lease.holder)
             return {"result": "already running", "holder": lease.holder}
         created, closed = _reminder_pass(runtime, lease, workspace_id)
+        if placement_enabled(sessions, workspace_id):
+            self.app.send_task(
+                PLACE_FOLLOW_UPS, args=(workspace_id,), expires=12 * 3600
+            )
     except OperationalError as error:
         raise self.retry_database_error(error) from error
     return {"result": "done", "created": created, "closed": closed}
@@ -221,7 +240,7 @@ def _reminder_pass(
     try:
         with keeper.running(), sessions.begin() as session:
             workspace = session.get_one(Workspace, workspace_id)
-            report = reminders_service.run_reminders(session, workspace, utcnow())
+            report = remind.run_reminders(session, workspace, utcnow())
             counts = len(report.created), len(report.closed)
     except Exception as error:
         with sessions.begin() as session:
@@ -242,19 +261,17 @@ def send_digest(
         with runtime.sessions.begin() as session:
             member = session.get_one(StaffMember, staff_member_id)
             workspace = session.get_one(Workspace, member.workspace_id)
-            request = reminders_service.DigestRequest(
+            request = remind.DigestRequest(
                 now=utcnow(),
                 local_date=dt.date.fromisoformat(local_date),
                 staff_email=member.email,
                 smtp=_smtp_config(session, workspace, runtime),
             )
             workspace_name = workspace.name
-        outcomes = reminders_service.send_digests(
-            runtime.sessions, workspace_name, request
-        )
+        outcomes = remind.send_digests(runtime.sessions, workspace_name, request)
     except OperationalError as error:
         raise self.retry_database_error(error) from error
-    except reminders_service.ReminderError as error:
+    except remind.ReminderError as error:
         log.error("digest not sent", error=str(error))
         return {"status": "not sent", "detail": str(error)}
     outcome = outcomes[0]
@@ -275,10 +292,8 @@ def _smtp_config(
     settings = workspace_settings(session, workspace)
     password = runtime.smtp_password
     if password is None and settings["smtp_user"]:
-        password = reminders_service.stored_smtp_password(
-            session, workspace, runtime.secret_box()
-        )
-    return reminders_service.smtp_config(settings, password)
+        password = remind.stored_smtp_password(session, workspace, runtime.secret_box())
+    return remind.smtp_config(settings, password)
 
 
 # --- beat ticks ---------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Gmail v1 handlers: users.getProfile, messages.list, messages.get, history.list.
+"""Gmail v1 handlers: users.getProfile, messages.list, messages.get, history.list,
+users.watch and users.stop, and the Pub/Sub push that a watch feeds.
 
 Shapes follow the Gmail API reference: string ids and history ids,
 `internalDate` in epoch milliseconds as a string, `payload.headers` as
@@ -10,11 +11,22 @@ format=full or raw, as in Gmail.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import datetime as dt
 import json
+import re
+import secrets
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
 from tests.emulators.google.responses import ApiError, error_response
-from tests.emulators.google.state import Mailbox, Message
+from tests.emulators.google.state import Mailbox, Message, User
 
 if TYPE_CHECKING:
     from tests.emulators.google.server import Call
@@ -188,3 +200,217 @@ def _decode_token(token: str | None) -> list[Any] | None:
     if not isinstance(value, list):
         raise ApiError(error_response(400, "Invalid pageToken", "invalid"))
     return value
+
+
+# --- push notifications (users.watch, users.stop, Pub/Sub push) ------------------
+
+PUBSUB_CERTS_PATH = "/_emulator/pubsub/certs"
+"""Where the emulator serves the JWKS that verifies its push tokens."""
+PUBSUB_ISSUER = "https://accounts.google.com"
+WATCH_DAYS = 7
+_TOPIC = re.compile(r"projects/[^/]+/topics/[^/]+")
+
+
+@dataclasses.dataclass
+class Watch:
+    """One mailbox's watch: its topic, label filter and expiry."""
+
+    topic: str
+    label_ids: frozenset[str]
+    include: bool
+    expiration_ms: int
+    pushed_through: int
+    """Highest history record id already published."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Delivery:
+    """One push request the emulator sent, and the endpoint's status."""
+
+    email: str
+    history_id: int
+    status: int
+
+
+class PubSubPush:
+    """A Pub/Sub topic with one push subscription, fed by users.watch.
+
+    Configure the subscription with `subscribe`.  While a watch lasts, a
+    thread sends a push request to the endpoint for every history record
+    of a watched mailbox that passes the watch's label filter, as Gmail and
+    Pub/Sub do.  With an `audience`, the request carries an OIDC token
+    signed by this emulator's key (JWKS at PUBSUB_CERTS_PATH), issued for
+    `service_account`.  `deliveries` records each request and its status.
+    """
+
+    def __init__(self, users: dict[str, User]) -> None:
+        self.users = users
+        self.watches: dict[str, Watch] = {}
+        self.deliveries: list[Delivery] = []
+        self.endpoint: str | None = None
+        self.audience: str | None = None
+        self.service_account = "gmail-push@warmline-test.iam.gserviceaccount.com"
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key_id = secrets.token_hex(8)
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- set-up used by tests -----------------------------------------------------
+
+    def subscribe(
+        self,
+        endpoint: str,
+        audience: str | None = None,
+        service_account: str | None = None,
+        poll_seconds: float = 0.02,
+    ) -> None:
+        """Push to `endpoint` from now on, signing tokens for `audience` if given."""
+        self.endpoint = endpoint
+        self.audience = audience
+        if service_account is not None:
+            self.service_account = service_account
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, args=(poll_seconds,), name="pubsub-push", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def jwks(self) -> dict[str, Any]:
+        key = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        key.update({"kid": self.key_id, "alg": "RS256", "use": "sig"})
+        return {"keys": [key]}
+
+    def oidc_token(self, audience: str, **overrides: Any) -> str:
+        """Sign a token as Pub/Sub does for a push; `overrides` change claims."""
+        issued = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": PUBSUB_ISSUER,
+            "aud": audience,
+            "azp": "1078832913871",
+            "sub": "1078832913871",
+            "email": self.service_account,
+            "email_verified": True,
+            "iat": issued,
+            "exp": issued + 3600,
+            **overrides,
+        }
+        return jwt.encode(
+            claims, self.key, algorithm="RS256", headers={"kid": self.key_id}
+        )
+
+    def push(
+        self,
+        email: str,
+        history_id: int,
+        endpoint: str | None = None,
+        token: str | None = None,
+    ) -> int:
+        """POST one push request now; return the endpoint's status.
+
+        `token` replaces the OIDC token (empty sends none); by default one
+        is signed when the subscription has an audience.
+        """
+        target = endpoint or self.endpoint
+        assert target is not None, "call subscribe() first or pass endpoint"
+        data = json.dumps({"emailAddress": email, "historyId": history_id})
+        body = {
+            "message": {
+                "data": base64.b64encode(data.encode()).decode(),
+                "messageId": secrets.token_hex(8),
+                "publishTime": dt.datetime.now(dt.UTC).isoformat(),
+                "attributes": {},
+            },
+            "subscription": "projects/warmline-test/subscriptions/gmail-push",
+        }
+        headers = {}
+        if token is None and self.audience is not None:
+            token = self.oidc_token(self.audience)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        with httpx.Client(timeout=10, trust_env=False) as client:
+            status = client.post(target, json=body, headers=headers).status_code
+        with self.lock:
+            self.deliveries.append(Delivery(email, history_id, status))
+        return status
+
+    # --- users.watch and users.stop -----------------------------------------------------
+
+    def watch(self, mailbox: Mailbox, call: Call) -> dict[str, Any]:
+        try:
+            request = json.loads(call.body or b"{}")
+        except ValueError as error:
+            raise ApiError(
+                error_response(400, "Invalid JSON payload", "badRequest")
+            ) from error
+        topic = str(request.get("topicName") or "")
+        if not _TOPIC.fullmatch(topic):
+            raise ApiError(
+                error_response(
+                    400,
+                    "Invalid topicName does not match projects/SOME-PROJECT/topics/*",
+                    "invalidArgument",
+                )
+            )
+        behavior = str(request.get("labelFilterBehavior") or "include").lower()
+        expiration = int((time.time() + WATCH_DAYS * 86_400) * 1000)
+        with mailbox.lock:
+            current = mailbox.history_id
+        with self.lock:
+            self.watches[mailbox.email] = Watch(
+                topic=topic,
+                label_ids=frozenset(request.get("labelIds") or ()),
+                include=behavior != "exclude",
+                expiration_ms=expiration,
+                pushed_through=current,
+            )
+        return {"historyId": str(current), "expiration": str(expiration)}
+
+    def stop(self, mailbox: Mailbox, call: Call) -> dict[str, Any]:
+        with self.lock:
+            self.watches.pop(mailbox.email, None)
+        return {}
+
+    # --- delivery -----------------------------------------------------------------------
+
+    def _run(self, poll_seconds: float) -> None:
+        while not self._stop.wait(poll_seconds):
+            for email, history_id in self._due():
+                try:
+                    self.push(email, history_id)
+                except httpx.HTTPError:
+                    with self.lock:
+                        self.deliveries.append(Delivery(email, history_id, -1))
+
+    def _due(self) -> list[tuple[str, int]]:
+        """Return (address, historyId) of the watched mailboxes with new records."""
+        due = []
+        now_ms = time.time() * 1000
+        with self.lock:
+            watches = list(self.watches.items())
+        for email, watch in watches:
+            if watch.expiration_ms < now_ms or email not in self.users:
+                continue
+            mailbox = self.users[email].mailbox
+            with mailbox.lock:
+                records = [r for r in mailbox.history if r.id > watch.pushed_through]
+                current = mailbox.history_id
+            if not records:
+                continue
+            watch.pushed_through = records[-1].id
+            if any(_passes(watch, record) for record in records):
+                due.append((email, current))
+        return due
+
+
+def _passes(watch: Watch, record: Any) -> bool:
+    if not watch.label_ids:
+        return True
+    labels = set(record.label_ids) | set(record.changed_labels)
+    return bool(labels & watch.label_ids) == watch.include

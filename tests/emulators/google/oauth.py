@@ -6,7 +6,15 @@ redirect URI with a code.  The token endpoint exchanges codes (checking the
 PKCE verifier), refreshes tokens (rotating the refresh token when
 `rotate_refresh_tokens` is on, after which the old one gets invalid_grant),
 and grants service-account JWT assertions for domain-wide delegation after
-checking their RS256 signature and claims.
+checking their RS256 signature and claims.  The revocation endpoint ends
+the whole grant of the refresh or access token it receives, as Google's
+does, and returns 400 invalid_token for a token it does not know.
+
+For OpenID Connect it serves a discovery document and a JWKS, and a code
+grant whose scopes include "openid" also returns an ID token signed with
+RS256 by the emulator's key.  Tests change claims through
+`id_token_overrides` or sign with a key missing from the JWKS
+(`sign_with_unknown_key`) to check that a client rejects such tokens.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from jwt.algorithms import RSAAlgorithm
 
 from tests.emulators.google.responses import Response, json_response
 
@@ -31,6 +40,7 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_AUDIENCE = "https://oauth2.googleapis.com/token"
 """The `aud` Google requires in a JWT assertion, whatever URL it is sent to."""
 ACCESS_TOKEN_SECONDS = 3599
+ID_TOKEN_SECONDS = 3600
 
 
 @dataclasses.dataclass
@@ -67,11 +77,20 @@ class OAuthServer:
         self.rotate_refresh_tokens = False
         self.consenting_user: str | None = None
         self.lock = threading.Lock()
-        self.codes: dict[str, tuple[Grant, str, str | None]] = {}
+        self.codes: dict[str, tuple[Grant, str, str | None, str | None]] = {}
         self.refresh_tokens: dict[str, Grant] = {}
         self.access_tokens: dict[str, AccessToken] = {}
         self.authorization_requests: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
+        self.revocation_requests: list[dict[str, str]] = []
+        self.issuer = ""
+        """Set by the server once it knows its URL, without a trailing slash."""
+        self.signing_key = rsa.generate_private_key(
+            public_exponent=65537, key_size=2048
+        )
+        self.key_id = "emulator-" + secrets.token_hex(4)
+        self.id_token_overrides: dict[str, Any] = {}
+        self.sign_with_unknown_key = False
 
     # --- set-up used by tests ---------------------------------------------------
 
@@ -137,7 +156,12 @@ class OAuthServer:
         code = "code-" + secrets.token_urlsafe(16)
         grant = Grant(client_id, user, tuple(query.get("scope", "").split()))
         with self.lock:
-            self.codes[code] = (grant, redirect_uri, query.get("code_challenge"))
+            self.codes[code] = (
+                grant,
+                redirect_uri,
+                query.get("code_challenge"),
+                query.get("nonce"),
+            )
         answer = {"code": code, "scope": query.get("scope", "")}
         if "state" in query:
             answer["state"] = query["state"]
@@ -163,12 +187,32 @@ class OAuthServer:
             400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}"
         )
 
+    def revoke(self, form: dict[str, str]) -> Response:
+        """End every token of the grant that `form["token"]` belongs to."""
+        self.revocation_requests.append(dict(form))
+        token = form.get("token", "")
+        with self.lock:
+            grant = self.refresh_tokens.get(token)
+            access = self.access_tokens.get(token)
+            if grant is None and access is not None:
+                grant = access.grant
+            if grant is None:
+                return _oauth_error(400, "invalid_token", "Token expired or revoked")
+            ended = (grant.client_id, grant.user)
+            for key, stored in list(self.refresh_tokens.items()):
+                if (stored.client_id, stored.user) == ended:
+                    del self.refresh_tokens[key]
+            for key, issued in list(self.access_tokens.items()):
+                if (issued.grant.client_id, issued.grant.user) == ended:
+                    del self.access_tokens[key]
+        return Response(200, b"")
+
     def _code_grant(self, form: dict[str, str], client_id: str) -> Response:
         with self.lock:
             entry = self.codes.pop(form.get("code", ""), None)
         if entry is None:
             return _oauth_error(400, "invalid_grant", "Malformed auth code.")
-        grant, redirect_uri, challenge = entry
+        grant, redirect_uri, challenge, nonce = entry
         if grant.client_id != client_id or form.get("redirect_uri") != redirect_uri:
             return _oauth_error(400, "invalid_grant", "Bad Request")
         if challenge is not None:
@@ -177,7 +221,7 @@ class OAuthServer:
             if _b64url(digest) != challenge:
                 return _oauth_error(400, "invalid_grant", "Invalid code verifier.")
         refresh = self.issue_refresh_token(client_id, grant.user, list(grant.scopes))
-        return self._token_response(grant, refresh)
+        return self._token_response(grant, refresh, nonce)
 
     def _refresh_grant(self, form: dict[str, str], client_id: str) -> Response:
         token = form.get("refresh_token", "")
@@ -247,7 +291,9 @@ class OAuthServer:
             )
         return claims
 
-    def _token_response(self, grant: Grant, refresh_token: str | None) -> Response:
+    def _token_response(
+        self, grant: Grant, refresh_token: str | None, nonce: str | None = None
+    ) -> Response:
         access = "at-" + secrets.token_urlsafe(24)
         with self.lock:
             self.access_tokens[access] = AccessToken(
@@ -261,7 +307,65 @@ class OAuthServer:
         }
         if refresh_token is not None:
             body["refresh_token"] = refresh_token
+        if "openid" in grant.scopes:
+            body["id_token"] = self.id_token(grant, nonce)
         return json_response(200, body, {"Cache-Control": "no-store"})
+
+    # --- OpenID Connect -------------------------------------------------------------
+
+    def discovery(self) -> Response:
+        """Return the OpenID Provider metadata, as accounts.google.com serves it."""
+        base = self.issuer + "/"
+        return json_response(
+            200,
+            {
+                "issuer": self.issuer,
+                "authorization_endpoint": base + "o/oauth2/auth",
+                "token_endpoint": base + "token",
+                "jwks_uri": base + "oauth2/v3/certs",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": ["openid", "email", "profile"],
+                "code_challenge_methods_supported": ["plain", "S256"],
+            },
+        )
+
+    def jwks(self) -> Response:
+        key = json.loads(RSAAlgorithm.to_jwk(self.signing_key.public_key()))
+        key.update({"kid": self.key_id, "alg": "RS256", "use": "sig"})
+        return json_response(200, {"keys": [key]})
+
+    def id_token(self, grant: Grant, nonce: str | None) -> str:
+        """Sign an ID token for the grant's user with `id_token_overrides` applied."""
+        issued = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "azp": grant.client_id,
+            "aud": grant.client_id,
+            "sub": hashlib.sha256(grant.user.encode()).hexdigest()[:21],
+            "email": grant.user,
+            "email_verified": True,
+            "hd": grant.user.partition("@")[2],
+            "iat": issued,
+            "exp": issued + ID_TOKEN_SECONDS,
+        }
+        if nonce is not None:
+            claims["nonce"] = nonce
+        claims.update(self.id_token_overrides)
+        key = self.signing_key
+        if self.sign_with_unknown_key:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        header = {"alg": "RS256", "kid": self.key_id, "typ": "JWT"}
+        signing_input = (
+            _b64url(json.dumps(header).encode())
+            + "."
+            + _b64url(json.dumps(claims).encode())
+        )
+        signature = key.sign(
+            signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
+        return signing_input + "." + _b64url(signature)
 
 
 def _client_credentials(

@@ -1,8 +1,12 @@
 """The Google emulator: one HTTP server on a loopback port for every endpoint.
 
-Endpoints: the OAuth authorization endpoint (/o/oauth2/auth) and token
-endpoint (/token); Gmail v1 users.getProfile, users.messages.list,
-users.messages.get and users.history.list; Calendar v3 events.list; batch
+Endpoints: the OAuth authorization endpoint (/o/oauth2/auth), token
+endpoint (/token), revocation endpoint (/revoke) and tokeninfo endpoint
+(/tokeninfo, for IMAP servers that check tokens); Gmail v1
+users.getProfile, users.messages.list, users.messages.get,
+users.history.list, users.watch and users.stop (with a Pub/Sub push to a
+configured endpoint, see gmail.PubSubPush); Calendar v3 events.list, events.get, insert, patch
+and delete, and freeBusy.query; batch
 requests (/batch/gmail/v1, /batch/calendar/v3, /batch); and, for a
 benchmark that runs the emulator in another process, /_emulator/stats
 with the quota and request counts and /_emulator/grant (POST, with `user`
@@ -29,6 +33,7 @@ from typing import Any
 
 from tests.emulators.google import calendar as calendar_api
 from tests.emulators.google import gmail as gmail_api
+from tests.emulators.google import tokeninfo as tokeninfo_endpoint
 from tests.emulators.google.batch import MAX_CALLS, compose_batch, parse_batch
 from tests.emulators.google.faults import Fault, FaultList
 from tests.emulators.google.oauth import OAuthServer
@@ -74,7 +79,14 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
         "users.messages.get",
     ),
     (re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/history"), "users.history.list"),
+    (re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/watch"), "users.watch"),
+    (re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/stop"), "users.stop"),
     (re.compile(r"/calendar/v3/calendars/(?P<calendar>[^/]+)/events"), "events.list"),
+    (
+        re.compile(r"/calendar/v3/calendars/(?P<calendar>[^/]+)/events/(?P<id>[^/]+)"),
+        "events.get",
+    ),
+    (re.compile(r"/calendar/v3/freeBusy"), "freebusy.query"),
 ]
 _BATCH_PATHS = frozenset({"/batch/gmail/v1", "/batch/calendar/v3", "/batch"})
 
@@ -88,6 +100,7 @@ class Call:
     user: str
     scopes: tuple[str, ...]
     inner: bool
+    body: bytes = b""
 
     def param(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -143,6 +156,7 @@ class GoogleEmulator:
         self.quota_status = quota_status
         self.quota_retry_after_header = quota_retry_after_header
         self.calls: list[CallRecord] = []
+        self.pubsub = gmail_api.PubSubPush(self.users)
         self.http_requests: Counter[str] = Counter()
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -158,9 +172,11 @@ class GoogleEmulator:
             target=self._server.serve_forever, name="google-emulator", daemon=True
         )
         self._thread.start()
+        self.oauth.issuer = self.url.rstrip("/")
         return self.url
 
     def stop(self) -> None:
+        self.pubsub.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -247,10 +263,22 @@ class GoogleEmulator:
             self.http_requests[_request_kind(path)] += 1
         if path == "/o/oauth2/auth":
             return self.oauth.authorize({k: v[0] for k, v in query.items()})
+        if path == "/.well-known/openid-configuration":
+            return self.oauth.discovery()
+        if path == "/oauth2/v3/certs":
+            return self.oauth.jwks()
         if path == "/token" and method == "POST":
             form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
             flat = {k: v[0] for k, v in form.items()}
             return self._token(flat, headers.get("authorization"))
+        if path == "/revoke" and method == "POST":
+            return self._revoke(body)
+        if path == tokeninfo_endpoint.PATH:
+            return tokeninfo_endpoint.tokeninfo(
+                self.oauth, {k: v[0] for k, v in query.items()}
+            )
+        if path == gmail_api.PUBSUB_CERTS_PATH:
+            return json_response(200, self.pubsub.jwks())
         if path == "/_emulator/stats":
             return json_response(200, self.stats())
         if path == "/_emulator/grant" and method == "POST":
@@ -267,7 +295,10 @@ class GoogleEmulator:
                 groups = {
                     k: urllib.parse.unquote(v) for k, v in match.groupdict().items()
                 }
-                return self._api_call(api_method, groups, query, authorization, inner)
+                api_method = calendar_api.resolve_method(api_method, method)
+                return self._api_call(
+                    api_method, groups, query, authorization, inner, body
+                )
         return error_response(404, f"Not Found: {path}", "notFound")
 
     def _token(self, form: dict[str, str], authorization: str | None) -> Response:
@@ -275,6 +306,14 @@ class GoogleEmulator:
         if fault is not None:
             return _fault_response(fault)
         return self.oauth.token(form, authorization)
+
+    def _revoke(self, body: bytes) -> Response:
+        # A test fails revocations with Fault("revoke").
+        fault = self.faults.take("revoke")
+        if fault is not None:
+            return _fault_response(fault)
+        form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
+        return self.oauth.revoke({k: v[0] for k, v in form.items()})
 
     def _batch(self, headers: dict[str, str], body: bytes) -> Response:
         fault = self.faults.take("batch")
@@ -314,13 +353,14 @@ class GoogleEmulator:
         query: dict[str, list[str]],
         authorization: str | None,
         inner: bool,
+        body: bytes = b"",
     ) -> Response:
         token = (authorization or "").removeprefix("Bearer ").strip()
         grant = self.oauth.grant_for(token) if token else None
         if grant is None:
             self.calls.append(CallRecord(api_method, query, "", inner, 401))
             return _unauthenticated()
-        call = Call(api_method, query, grant.user, grant.scopes, inner)
+        call = Call(api_method, query, grant.user, grant.scopes, inner, body)
         response = self._checked_call(call, groups)
         self.calls.append(
             CallRecord(api_method, query, grant.user, inner, response.status)
@@ -352,6 +392,8 @@ class GoogleEmulator:
             result = self._handle(call, groups, fault)
         except ApiError as error:
             return error.response
+        if isinstance(result, Response):
+            return result
         response = json_response(200, result)
         if fault is not None and fault.kind == "drop":
             response.drop_after = len(response.body) // 2
@@ -359,8 +401,20 @@ class GoogleEmulator:
 
     def _handle(
         self, call: Call, groups: dict[str, str], fault: Fault | None
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | Response:
         user = self.users[call.user]
+        if call.method == "freebusy.query":
+            items = calendar_api.requested_calendars(call)
+            calendars = {item: user.calendar(item) for item in items}
+            return calendar_api.free_busy(calendars, call)
+        if call.method.startswith("events.") and call.method != "events.list":
+            calendar = user.calendar(groups["calendar"])
+            if calendar is None:
+                raise ApiError(error_response(404, "Not Found", "notFound"))
+            result: dict[str, Any] | Response = calendar_api.handle(
+                calendar, call, groups.get("id")
+            )
+            return result
         if call.method == "events.list":
             calendar = user.calendar(groups["calendar"])
             if calendar is None:
@@ -371,6 +425,8 @@ class GoogleEmulator:
             "users.getProfile": gmail_api.get_profile,
             "users.messages.list": gmail_api.list_messages,
             "users.history.list": gmail_api.list_history,
+            "users.watch": self.pubsub.watch,
+            "users.stop": self.pubsub.stop,
         }
         if call.method == "users.messages.get":
             return gmail_api.get_message(user.mailbox, call, groups["id"])
@@ -475,6 +531,12 @@ def _handler_for(emulator: GoogleEmulator) -> type[http.server.BaseHTTPRequestHa
             self._answer()
 
         def do_POST(self) -> None:
+            self._answer()
+
+        def do_PATCH(self) -> None:
+            self._answer()
+
+        def do_DELETE(self) -> None:
             self._answer()
 
         def log_message(self, format: str, *args: Any) -> None:

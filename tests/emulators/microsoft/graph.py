@@ -19,6 +19,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from tests.emulators.microsoft.calendars import overlaps as _overlaps
+from tests.emulators.microsoft.calendars import write_route
 from tests.emulators.microsoft.identity import Grant, Response
 from tests.emulators.microsoft.mailbox import Mailbox
 
@@ -106,6 +107,9 @@ class GraphRoutes:
         if head in {"calendars", "calendar", "calendarView", "events"}:
             if not grant.scopes & CALENDAR_SCOPES:
                 return _access_denied()
+            written = write_route(request, mailbox.calendars, parts, grant.scopes)
+            if written is not None:
+                return written
             return self._calendar(request, mailbox, parts, base)
         return graph_error(
             400, "BadRequest", f"Resource not found for the segment '{head}'."

@@ -5,6 +5,11 @@ grant with PKCE (S256), the refresh-token grant with rotation that rejects
 the previous token, and the client-credentials grant.  Errors follow the
 platform's shape: `error`, `error_description` starting with the AADSTS
 code, and `error_codes`.
+
+ID tokens are signed with RS256 by a key that the tenant's JWKS
+(`/{tenant}/discovery/v2.0/keys`) publishes.  Tests change claims through
+`id_token_overrides` or sign with a key missing from the JWKS
+(`sign_with_unknown_key`) to check that a client rejects such tokens.
 """
 
 from __future__ import annotations
@@ -21,9 +26,14 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from jwt.algorithms import RSAAlgorithm
+
 ACCESS_TOKEN_SECONDS = 3599
 RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
+MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
 
 
 @dataclasses.dataclass
@@ -101,6 +111,12 @@ class Identity:
         self.interaction_required: set[str] = set()
         self.inactive_refresh_tokens: set[str] = set()  # users, AADSTS700082
         self.token_requests: list[dict[str, str]] = []
+        self.signing_key = rsa.generate_private_key(
+            public_exponent=65537, key_size=2048
+        )
+        self.key_id = "emulator-" + secrets.token_hex(4)
+        self.id_token_overrides: dict[str, Any] = {}
+        self.sign_with_unknown_key = False
         self._lock = threading.Lock()
 
     # --- set-up ---------------------------------------------------------
@@ -132,7 +148,10 @@ class Identity:
     # --- endpoints ------------------------------------------------------
 
     def openid_configuration(self, tenant: str) -> Response:
-        issuer = f"{self.base_url}/{self.tenant_id}/v2.0"
+        # As on login.microsoftonline.com, a multi-tenant authority names the
+        # issuer with a {tenantid} placeholder for the token's `tid` claim.
+        issuer_tenant = "{tenantid}" if tenant in MULTI_TENANT else self.tenant_id
+        issuer = f"{self.base_url}/{issuer_tenant}/v2.0"
         return Response(
             200,
             {
@@ -143,8 +162,15 @@ class Identity:
                 "response_types_supported": ["code", "id_token", "code id_token"],
                 "scopes_supported": ["openid", "profile", "email", "offline_access"],
                 "code_challenge_methods_supported": ["S256", "plain"],
+                "jwks_uri": f"{self.base_url}/{tenant}/discovery/v2.0/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
             },
         )
+
+    def jwks(self) -> Response:
+        key = json.loads(RSAAlgorithm.to_jwk(self.signing_key.public_key()))
+        key.update({"kid": self.key_id, "use": "sig"})
+        return Response(200, {"keys": [key]})
 
     def authorize(self, query: Mapping[str, str]) -> Response:
         """Sign in the hinted (or default) user at once and redirect with a code."""
@@ -367,6 +393,17 @@ class Identity:
         }
         if nonce:
             claims["nonce"] = nonce
-        header = _b64url(json.dumps({"typ": "JWT", "alg": "none"}).encode())
-        payload = _b64url(json.dumps(claims).encode())
-        return f"{header}.{payload}."
+        claims.update(self.id_token_overrides)
+        key = self.signing_key
+        if self.sign_with_unknown_key:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        header = {"typ": "JWT", "alg": "RS256", "kid": self.key_id}
+        signing_input = (
+            _b64url(json.dumps(header).encode())
+            + "."
+            + _b64url(json.dumps(claims).encode())
+        )
+        signature = key.sign(
+            signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
+        return f"{signing_input}.{_b64url(signature)}"

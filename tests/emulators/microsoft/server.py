@@ -2,6 +2,8 @@
 
 One `GraphEmulator` serves both the identity platform (authority
 `https://127.0.0.1:PORT/TENANT`) and Graph (`https://127.0.0.1:PORT/v1.0`).
+It also serves token introspection for test IMAP servers
+(`/_emulator/introspect`, see tests.emulators.microsoft.introspection).
 Throttling follows the Outlook limits, per mailbox: at most
 `concurrency_limit` requests in flight (429 MailboxConcurrency) and at most
 `request_budget` requests per `budget_window` seconds (429 with the seconds
@@ -22,11 +24,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
+from tests.emulators.microsoft import introspection
 from tests.emulators.microsoft.clock import SystemClock
 from tests.emulators.microsoft.faults import Faults
 from tests.emulators.microsoft.graph import GraphRoutes, graph_error
 from tests.emulators.microsoft.identity import Grant, Identity, Response
 from tests.emulators.microsoft.mailbox import Mailbox
+from tests.emulators.microsoft.subscriptions import GraphSubscriptions
 from tests.emulators.microsoft.tls import write_certificate
 
 DROP = Response(-1)
@@ -145,6 +149,7 @@ class GraphEmulator:
         self.graph_url = self.base_url + "/v1.0"
         self.identity = Identity(self.base_url, tenant_id)
         self.graph = GraphRoutes(self)
+        self.subscriptions = GraphSubscriptions(self)
         self._thread: threading.Thread | None = None
 
     # --- life cycle -------------------------------------------------------------
@@ -157,6 +162,7 @@ class GraphEmulator:
         return self
 
     def stop(self) -> None:
+        self.subscriptions.close()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -193,6 +199,10 @@ class GraphEmulator:
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/v1.0/"):
             return self._handle_graph(request)
+        if request.path == introspection.PATH and request.method == "POST":
+            response = introspection.introspect(self.identity, request.body, self.clock)
+            self._record(None, request, response.status)
+            return response
         response = self._handle_identity(request)
         self._record(None, request, response.status)
         return response
@@ -203,6 +213,8 @@ class GraphEmulator:
         tail = "/".join(parts[1:])
         if tail == "v2.0/.well-known/openid-configuration":
             return self.identity.openid_configuration(tenant)
+        if tail == "discovery/v2.0/keys":
+            return self.identity.jwks()
         if tail == "oauth2/v2.0/authorize":
             return self.identity.authorize(request.query)
         if tail == "oauth2/v2.0/token" and request.method == "POST":
@@ -218,6 +230,10 @@ class GraphEmulator:
         if grant is None:
             self._record(None, request, error.status)
             return error
+        if request.graph_path.startswith("/subscriptions"):
+            response = self.subscriptions.handle(request, grant)
+            self._record(None, request, response.status)
+            return response
         mailbox, user_path, error = self._mailbox_for(request, grant)
         if mailbox is None:
             self._record(None, request, error.status)
@@ -455,6 +471,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._dispatch("POST")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)

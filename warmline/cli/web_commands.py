@@ -61,6 +61,10 @@ def web_command(
     )
 
 
+# `warmline serve` is the same command; `web` stays for existing deployments.
+main.add_command(web_command, name="serve")
+
+
 @main.group("users")
 def users_group() -> None:
     """Add and list the people who sign in to the review site."""

@@ -25,6 +25,8 @@ class WebConfig:
     login_max_failures: int
     login_window: dt.timedelta
     upload_max_bytes: int
+    digest_hour: int
+    """Local hour of the daily digests; the settings page shows it."""
     clock: Clock = utcnow
 
 
@@ -49,5 +51,6 @@ def web_config(settings: ProcessSettings, clock: Clock = utcnow) -> WebConfig:
         login_max_failures=settings.web_login_max_failures,
         login_window=dt.timedelta(minutes=settings.web_login_window_minutes),
         upload_max_bytes=settings.web_upload_max_bytes,
+        digest_hour=settings.digest_hour,
         clock=clock,
     )

@@ -86,7 +86,31 @@ ROUTES: dict[tuple[str, str], Case] = {
         ),
     ],
     ("GET", "/accounts"): lambda a, b: [Probe("/accounts", 200)],
+    ("POST", "/accounts/{account_id}/sync"): lambda a, b: [
+        Probe(f"/accounts/{b.account_id}/sync", 404, data={})
+    ],
+    # No provider is set up here, so the connect and provider sign-in routes
+    # answer 404 before any row is read; tests/web/test_connect.py checks
+    # them with the emulators.
+    ("POST", "/accounts/connect/{flow}"): lambda a, b: [
+        Probe("/accounts/connect/google", 404, data={"staff_member_id": b.staff_id})
+    ],
+    ("GET", "/accounts/connect/{flow}/callback"): lambda a, b: [
+        Probe("/accounts/connect/google/callback?code=c&state=s", 404)
+    ],
+    ("GET", "/signin/oidc/{provider}"): lambda a, b: [
+        Probe("/signin/oidc/google", 404)
+    ],
+    ("GET", "/signin/oidc/{provider}/callback"): lambda a, b: [
+        Probe("/signin/oidc/microsoft/callback?code=c&state=s", 404)
+    ],
+    ("GET", "/audit"): lambda a, b: [Probe("/audit", 200)],
+    ("GET", "/audit.csv"): lambda a, b: [Probe("/audit.csv", 200)],
     ("GET", "/imports"): lambda a, b: [Probe("/imports", 200)],
+    ("GET", "/settings"): lambda a, b: [Probe("/settings", 200)],
+    ("POST", "/settings"): lambda a, b: [
+        Probe("/settings", 303, data={"default_cadence_days": "9"})
+    ],
     ("POST", "/imports"): lambda a, b: [
         Probe(
             "/imports", 303, data={}, files={"file": ("o.csv", ORPHAN_CSV, "text/csv")}
@@ -160,6 +184,16 @@ ROUTES: dict[tuple[str, str], Case] = {
     ],
     ("POST", "/api/imports/{upload_id}/confirm"): lambda a, b: [
         Probe(f"/api/imports/{b.upload_id}/confirm", 404)
+    ],
+    # Push endpoints sign no one in: Gmail push needs its own proof, and a
+    # Graph notification of an unknown subscription is acknowledged and ignored.
+    ("POST", "/push/gmail"): lambda a, b: [Probe("/push/gmail", 403)],
+    ("POST", "/push/graph"): lambda a, b: [
+        Probe("/push/graph", 202, json={"value": [{"subscriptionId": "x"}]})
+    ],
+    # A follow-up feed signs no one in either: only its secret token opens it.
+    ("GET", "/feeds/{token}.ics"): lambda a, b: [
+        Probe(f"/feeds/{'A' * 43}.ics", 404)
     ],
 }
 

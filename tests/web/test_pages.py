@@ -21,7 +21,7 @@ def test_today_chart_counts_confirmed(admin_client, clinic):
 
     chart = page.text.split('id="weekly-chart"')[1].split("</table>")[0]
     assert "Alpha Admin" in chart
-    assert "<title>Week of 2026-11-09: 1</title>" in chart
+    assert "<title>Alpha Admin, Week of 2026-11-09: 1</title>" in chart
     assert "<rect" in chart
 
 

@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter
 
-from web.pages import accounts, imports, review, signin, sources, today
+from web.pages import accounts, imports, review, settings, signin, sources, today
 
 
 def pages_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (signin, today, sources, review, accounts, imports):
+    for module in (signin, today, sources, review, accounts, imports, settings):
         router.include_router(module.router)
     return router

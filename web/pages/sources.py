@@ -11,7 +11,14 @@ from warmline.models import SourceKind
 from web.auth import Db, PageUser, web_state
 from web.pages.common import MAX_ID, RowId, not_found
 from web.rendering import render
-from web.services.sources import SourceSearch, get_source, owners, search_sources
+from web.services.sources import (
+    SourceSearch,
+    get_source,
+    monthly_referrals,
+    owners,
+    referrals_bar_chart,
+    search_sources,
+)
 from web.services.touchpoints import TouchpointFilter, list_touchpoints
 from web.text import clean_text
 
@@ -69,5 +76,11 @@ def source_page(
         TouchpointFilter(source_id=source_id),
         limit=TIMELINE_SIZE,
     )
-    context = {"detail": detail, "timeline": timeline, "limit": TIMELINE_SIZE}
+    starts, counts = monthly_referrals(db, principal.workspace_id, detail.source, now)
+    context = {
+        "detail": detail,
+        "timeline": timeline,
+        "limit": TIMELINE_SIZE,
+        "referrals": referrals_bar_chart(detail.source.name, starts, counts),
+    }
     return render(request, "source.html", principal, context)

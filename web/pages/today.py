@@ -10,7 +10,7 @@ from warmline.relationships import cold_relationships
 from warmline.review import review_count
 from web.auth import Db, PageUser, web_state
 from web.rendering import render
-from web.services.today import weekly_touchpoints
+from web.services.today import weekly_bar_chart, weekly_touchpoints
 from web.services.touchpoints import TouchpointFilter, list_touchpoints
 
 router = APIRouter()
@@ -35,7 +35,7 @@ def today_page(request: Request, db: Db, principal: PageUser) -> HTMLResponse:
         "cold_total": len(cold),
         "reviews": reviews,
         "review_total": review_count(db, principal.workspace_id),
-        "chart": weekly_touchpoints(db, principal.workspace_id, now),
+        "weekly": weekly_bar_chart(weekly_touchpoints(db, principal.workspace_id, now)),
         "now": now,
     }
     return render(request, "today.html", principal, context)

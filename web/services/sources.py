@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from warmline.models import ReferralSource, SourceKind, StaffMember, Workspace
-from warmline.relationships import last_touches, relationships
+from warmline import relationships
+from warmline.audit_models import TouchpointMonthCount
+from warmline.models import (
+    Referral,
+    ReferralSource,
+    SourceKind,
+    StaffMember,
+    Workspace,
+)
+from warmline.workspaces import workspace_settings
+from web.charts import BarChart, Series, stacked_bars
 from web.text import like_pattern
+
+MONTHS_SHOWN = 12
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,27 +71,111 @@ class SourceSearch:
     kind: SourceKind | None = None
 
 
-def workspace_health(
-    session: Session, workspace_id: int, as_of: dt.datetime
-) -> dict[int, Health]:
-    """Map every source id to its health.
+@dataclasses.dataclass(frozen=True)
+class _Row:
+    """The columns of a source that its summary and health need."""
 
-    Cadences come from warmline.relationships, which gives a contact one only
-    when the contact has its own; other contacts count toward their practice.
-    """
-    workspace = session.get_one(Workspace, workspace_id)
-    cadences = {
-        row.source_id: row.cadence_days
-        for row in relationships(session, workspace, as_of)
-    }
-    touches = last_touches(session, workspace, as_of)
-    ids = session.scalars(
-        select(ReferralSource.id).where(ReferralSource.workspace_id == workspace_id)
+    id: int
+    kind: SourceKind
+    name: str
+    practice_id: int | None
+    practice_name: str | None
+    practice_cadence: int | None
+    title: str | None
+    cadence_days: int | None
+    owner_email: str | None
+
+
+def _rows_query() -> tuple[Select[*tuple[Any, ...]], Any]:
+    """Select _Row's columns; returns the query and its alias of the practice."""
+    practice = aliased(ReferralSource)
+    query = (
+        select(
+            ReferralSource.id,
+            ReferralSource.kind,
+            ReferralSource.name,
+            ReferralSource.practice_id,
+            practice.name,
+            practice.cadence_days,
+            ReferralSource.title,
+            ReferralSource.cadence_days,
+            StaffMember.email,
+        )
+        .outerjoin(practice, practice.id == ReferralSource.practice_id)
+        .outerjoin(StaffMember, StaffMember.id == ReferralSource.owner_id)
     )
-    return {
-        source_id: Health(cadences.get(source_id), touches.get(source_id), as_of)
-        for source_id in ids
-    }
+    return query, practice
+
+
+def last_touches_of(
+    session: Session, workspace_id: int, ids: Sequence[int], as_of: dt.datetime
+) -> dict[int, dt.datetime]:
+    """Map each of the source `ids` to its newest confirmed touch up to `as_of`.
+
+    The rule of warmline.relationships.last_touches, which the cold list
+    uses, read for a few sources instead of the whole workspace, with the
+    monthly counts that retention keeps.
+    """
+    touches = relationships.last_touches_of(session, workspace_id, ids, as_of)
+    if not ids:
+        return touches
+    aged_out = session.execute(
+        select(
+            TouchpointMonthCount.source_id, func.max(TouchpointMonthCount.last_touch_at)
+        )
+        .where(
+            TouchpointMonthCount.workspace_id == workspace_id,
+            TouchpointMonthCount.last_touch_at <= as_of,
+            TouchpointMonthCount.source_id.in_(ids),
+        )
+        .group_by(TouchpointMonthCount.source_id)
+    )
+    for source_id, touched in aged_out:
+        moment = _aware(touched)
+        if source_id not in touches or touches[source_id] < moment:
+            touches[source_id] = moment
+    return touches
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    # func.max bypasses the column type, so SQLite returns naive UTC text.
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _cadence(row: _Row, default_cadence: int) -> int | None:
+    """Return the cadence that warmline.relationships gives `row`.
+
+    A contact without a cadence of its own has none, because it counts toward
+    its practice.  Other sources fall back to their practice's cadence, then
+    to the workspace default.
+    """
+    if row.kind is SourceKind.CONTACT and row.cadence_days is None:
+        return None
+    return row.cadence_days or row.practice_cadence or default_cadence
+
+
+def _summaries(
+    session: Session, workspace_id: int, rows: Sequence[_Row], as_of: dt.datetime
+) -> list[SourceSummary]:
+    """Build the summaries of `rows`, reading the last touches of those alone."""
+    workspace = session.get_one(Workspace, workspace_id)
+    default_cadence = workspace_settings(session, workspace)["default_cadence_days"]
+    touches = last_touches_of(session, workspace_id, [row.id for row in rows], as_of)
+    return [
+        SourceSummary(
+            id=row.id,
+            kind=row.kind,
+            name=row.name,
+            practice_id=row.practice_id,
+            practice_name=row.practice_name,
+            title=row.title,
+            owner_email=row.owner_email,
+            health=Health(_cadence(row, default_cadence), touches.get(row.id), as_of),
+        )
+        for row in rows
+    ]
 
 
 def search_sources(
@@ -89,13 +186,8 @@ def search_sources(
     limit: int = 100,
     offset: int = 0,
 ) -> list[SourceSummary]:
-    practice = aliased(ReferralSource)
-    query = (
-        select(ReferralSource, practice.name, StaffMember.email)
-        .outerjoin(practice, practice.id == ReferralSource.practice_id)
-        .outerjoin(StaffMember, StaffMember.id == ReferralSource.owner_id)
-        .where(ReferralSource.workspace_id == workspace_id)
-    )
+    query, practice = _rows_query()
+    query = query.where(ReferralSource.workspace_id == workspace_id)
     if search.text:
         pattern = like_pattern(search.text.lower())
         query = query.where(
@@ -117,30 +209,8 @@ def search_sources(
         func.lower(ReferralSource.name),
         ReferralSource.id,
     )
-    rows = session.execute(query.limit(limit).offset(offset)).all()
-    health = workspace_health(session, workspace_id, as_of)
-    return [
-        _summary(source, practice_name, owner, health[source.id])
-        for source, practice_name, owner in rows
-    ]
-
-
-def _summary(
-    source: ReferralSource,
-    practice_name: str | None,
-    owner: str | None,
-    health: Health,
-) -> SourceSummary:
-    return SourceSummary(
-        id=source.id,
-        kind=source.kind,
-        name=source.name,
-        practice_id=source.practice_id,
-        practice_name=practice_name,
-        title=source.title,
-        owner_email=owner,
-        health=health,
-    )
+    rows = [_Row(*row) for row in session.execute(query.limit(limit).offset(offset))]
+    return _summaries(session, workspace_id, rows, as_of)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,32 +232,29 @@ def get_source(
     )
     if source is None:
         return None
-    health = workspace_health(session, workspace_id, as_of)
     practice_id = source.practice_id or source.id
-    colleagues = session.scalars(
-        select(ReferralSource)
-        .where(
-            ReferralSource.workspace_id == workspace_id,
-            ReferralSource.practice_id == practice_id,
-            ReferralSource.id != source.id,
+    query, _practice = _rows_query()
+    query = query.where(ReferralSource.workspace_id == workspace_id)
+    own = [
+        _Row(*row)
+        for row in session.execute(query.where(ReferralSource.id == source.id))
+    ]
+    colleagues = [
+        _Row(*row)
+        for row in session.execute(
+            query.where(
+                ReferralSource.practice_id == practice_id,
+                ReferralSource.id != source.id,
+            ).order_by(ReferralSource.name, ReferralSource.id)
         )
-        .order_by(ReferralSource.name, ReferralSource.id)
-    ).all()
-    practice_name = source.practice.name if source.practice else None
-    owner = source.owner.email if source.owner else None
-    return SourceDetail(
-        source=source,
-        summary=_summary(source, practice_name, owner, health[source.id]),
-        people=[
-            _summary(
-                person,
-                practice_name or source.name,
-                person.owner.email if person.owner else None,
-                health[person.id],
-            )
-            for person in colleagues
-        ],
-    )
+    ]
+    summaries = _summaries(session, workspace_id, [*own, *colleagues], as_of)
+    practice_name = source.practice.name if source.practice else source.name
+    people = [
+        dataclasses.replace(summary, practice_name=practice_name)
+        for summary in summaries[1:]
+    ]
+    return SourceDetail(source=source, summary=summaries[0], people=people)
 
 
 def owners(session: Session, workspace_id: int) -> list[StaffMember]:
@@ -197,4 +264,69 @@ def owners(session: Session, workspace_id: int) -> list[StaffMember]:
             .where(StaffMember.workspace_id == workspace_id)
             .order_by(StaffMember.name)
         )
+    )
+
+
+def month_starts(as_of: dt.date, months: int) -> list[dt.date]:
+    """Return the first days of `months` calendar months, the last `as_of`'s."""
+    index = as_of.year * 12 + as_of.month - 1
+    return [
+        dt.date(number // 12, number % 12 + 1, 1)
+        for number in range(index - months + 1, index + 1)
+    ]
+
+
+def monthly_referrals(
+    session: Session,
+    workspace_id: int,
+    source: ReferralSource,
+    as_of: dt.datetime,
+    months: int = MONTHS_SHOWN,
+) -> tuple[list[dt.date], list[int]]:
+    """Count a source's referrals in each of the last `months` calendar months.
+
+    A practice's referrals include those of its providers and contacts, as
+    in the cold list.  Months are cut on the referral's date as received.
+    """
+    starts = month_starts(as_of.date(), months)
+    ids = select(ReferralSource.id).where(
+        ReferralSource.workspace_id == workspace_id,
+        or_(
+            ReferralSource.id == source.id,
+            ReferralSource.practice_id == source.id,
+        ),
+    )
+    rows = session.execute(
+        select(Referral.received_on, Referral.count).where(
+            Referral.workspace_id == workspace_id,
+            Referral.source_id.in_(ids),
+            Referral.received_on >= starts[0],
+            Referral.received_on <= as_of.date(),
+        )
+    )
+    counts = [0] * months
+    for received_on, count in rows:
+        index = (received_on.year - starts[0].year) * 12 + received_on.month
+        counts[index - starts[0].month] += count
+    return starts, counts
+
+
+def referrals_bar_chart(
+    name: str, starts: list[dt.date], counts: list[int]
+) -> BarChart:
+    """Draw a source's referrals per month as one bar per month."""
+    # The year is written under the first month and under each January.
+    labels = [
+        f"{start:%b %y}" if index == 0 or start.month == 1 else f"{start:%b}"
+        for index, start in enumerate(starts)
+    ]
+    return stacked_bars(
+        "referrals-chart",
+        f"Referrals per month from {name}",
+        f"Referrals received in each of the last {len(starts)} calendar months, "
+        "the current month last.",
+        [f"{start:%B %Y}" for start in starts],
+        [Series("Referrals", counts)],
+        labels,
+        show_legend=False,
     )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Date, cast, func, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from warmline.models import Activity, StaffMember, Touchpoint, TouchpointStatus
+from web.charts import BarChart, Series, stacked_bars
+
+WEEKS_SHOWN = 12
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +44,22 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+def utc_day(
+    session: Session, moment: QueryableAttribute[dt.datetime]
+) -> ColumnElement[Any]:
+    """Return the UTC calendar day of `moment` as SQL, for grouping by day.
+
+    PostgreSQL's date() would use the connection's TimeZone, so the value is
+    converted to UTC first; SQLite stores naive UTC text, and its date()
+    returns the day as 'YYYY-MM-DD'.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("UTC", moment), Date)
+    return func.date(moment)
+
+
 def weekly_touchpoints(
-    session: Session, workspace_id: int, as_of: dt.datetime, weeks: int = 8
+    session: Session, workspace_id: int, as_of: dt.datetime, weeks: int = WEEKS_SHOWN
 ) -> WeeklyChart:
     """Count confirmed touchpoints by week (Monday to Sunday, UTC) and staff member.
 
@@ -52,11 +70,9 @@ def weekly_touchpoints(
     """
     first = week_start(as_of.date()) - dt.timedelta(weeks=weeks - 1)
     starts = [first + dt.timedelta(weeks=index) for index in range(weeks)]
+    day = utc_day(session, Activity.occurred_at)
     rows = session.execute(
-        select(
-            StaffMember.id, StaffMember.name, StaffMember.email, Activity.occurred_at
-        )
-        .join(Activity, Activity.staff_member_id == StaffMember.id)
+        select(Activity.staff_member_id, day, func.count(Touchpoint.id))
         .join(Touchpoint, Touchpoint.activity_id == Activity.id)
         .where(
             Touchpoint.workspace_id == workspace_id,
@@ -64,13 +80,22 @@ def weekly_touchpoints(
             Activity.occurred_at >= dt.datetime.combine(first, dt.time.min, dt.UTC),
             Activity.occurred_at <= as_of,
         )
+        .group_by(Activity.staff_member_id, day)
     )
     counts: dict[int, list[int]] = {}
-    names: dict[int, tuple[str, str]] = {}
-    for staff_id, name, email, occurred_at in rows:
-        index = (week_start(occurred_at.date()) - first).days // 7
-        counts.setdefault(staff_id, [0] * weeks)[index] += 1
-        names[staff_id] = (name, email)
+    for staff_id, touched_on, count in rows:
+        if isinstance(touched_on, str):
+            touched_on = dt.date.fromisoformat(touched_on)
+        index = (week_start(touched_on) - first).days // 7
+        counts.setdefault(staff_id, [0] * weeks)[index] += count
+    names = {
+        staff_id: (name, email)
+        for staff_id, name, email in session.execute(
+            select(StaffMember.id, StaffMember.name, StaffMember.email).where(
+                StaffMember.id.in_(list(counts))
+            )
+        )
+    }
     ordered = sorted(counts, key=lambda staff_id: names[staff_id][0].casefold())
     return WeeklyChart(
         week_starts=starts,
@@ -78,4 +103,18 @@ def weekly_touchpoints(
             StaffWeeks(staff_id, *names[staff_id], counts[staff_id])
             for staff_id in ordered
         ],
+    )
+
+
+def weekly_bar_chart(chart: WeeklyChart) -> BarChart:
+    """Draw `chart` as bars stacked by staff member, one bar per week."""
+    return stacked_bars(
+        "weekly-chart",
+        "Touchpoints per week by staff member",
+        f"Confirmed touchpoints in each of the last {len(chart.week_starts)} "
+        "weeks (Monday to Sunday, UTC), stacked by staff member, the current "
+        "week last.",
+        [f"Week of {start.isoformat()}" for start in chart.week_starts],
+        [Series(row.name, row.counts) for row in chart.rows],
+        [f"{start:%b} {start.day}" for start in chart.week_starts],
     )

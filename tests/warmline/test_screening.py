@@ -9,8 +9,11 @@ from warmline.screening import (
     RULES,
     SubjectMode,
     find_identifiers,
+    given_names,
+    is_given_name,
     redact_subject,
     screen_subject,
+    surnames,
 )
 
 # (rule that the case is about, subject, expected subject after redaction)
@@ -413,6 +416,104 @@ REDACTED_SUBJECTS = [
         "Gloria Whitcombe - home program questions",
         "[redacted] - home program questions",
     ),
+    # given names from other languages, in Faker's lists
+    (
+        "name with a given name",
+        "Chiamaka Uzor - new pt packet",
+        "[redacted] - new pt packet",
+    ),
+    (
+        "name with a given name",
+        "Stanisław Nowak - x-ray report attached",
+        "[redacted] - x-ray report attached",
+    ),
+    (
+        "name with a given name",
+        "Stanislaw Nowak - x-ray report attached",
+        "[redacted] - x-ray report attached",
+    ),
+    # "Oksana" is in Faker's uk_UA list in Cyrillic only
+    (
+        "name with a given name",
+        "Oksana Hrytsenko - knee eval",
+        "[redacted] - knee eval",
+    ),
+    (
+        "name in surname-first form",
+        "Bui, Thanh - eval request",
+        "[redacted] - eval request",
+    ),
+    (
+        "name with a given name",
+        "Folasade Ogunleye cleared to return to work",
+        "[redacted] cleared to return to work",
+    ),
+    (
+        "name after referral cue",
+        "Update - Kalani Akana transferred to Naperville clinic",
+        "Update - [redacted] transferred to Naperville clinic",
+    ),
+    (
+        "name after referral cue",
+        "Insurance card for Bongani Zulu expired",
+        "Insurance card for [redacted] expired",
+    ),
+    # particles, lower-case hyphen parts and surname endings
+    (
+        "name after referral cue",
+        "Re: Marisol de la Cruz - eval paperwork",
+        "Re: [redacted] - eval paperwork",
+    ),
+    (
+        "name with a given name",
+        "Pieter van der Berg PT order",
+        "[redacted] PT order",
+    ),
+    (
+        "name with a given name",
+        "Min-jun Lee - wrist eval",
+        "[redacted] - wrist eval",
+    ),
+    (
+        "name with a given name",
+        "Yerlan Abenov - lumbar fusion referral",
+        "[redacted] - lumbar fusion referral",
+    ),
+    # a surname alone in a reply
+    (
+        "surname alone after reply cue",
+        "Re: Collins - need updated order",
+        "Re: [redacted] - need updated order",
+    ),
+    ("surname alone after reply cue", "RE: Soto", "RE: [redacted]"),
+    (
+        "surname alone after reply cue",
+        "Re: Abernathy-Cole - POC signature",
+        "Re: [redacted] - POC signature",
+    ),
+    # the last four digits of a number
+    (
+        "last four digits",
+        "SSN ending 6615 - billing",
+        "SSN ending [redacted] - billing",
+    ),
+    (
+        "last four digits",
+        "Acct ending in x4412 - statement",
+        "Acct ending in [redacted] - statement",
+    ),
+    (
+        "last four digits",
+        "Member ID ending 7734 denied",
+        "Member ID ending [redacted] denied",
+    ),
+    ("last four digits", "SSN last 4 2291", "SSN last 4 [redacted]"),
+    ("last four digits", "last 4 of SSN: 2291", "last 4 of SSN: [redacted]"),
+    (
+        "last four digits",
+        "last four of pt's member ID 5521",
+        "last four of pt's member ID [redacted]",
+    ),
     # a phone number in a subject about a patient
     (
         "phone beside patient",
@@ -474,6 +575,31 @@ HARMLESS_SUBJECTS = [
     "Lopez, Maria MD - new referral pads",
     "Dr. Helen Marsh - referral pads",
     "Will Rogers Elementary health fair",
+    # given names that are also words, places or company names
+    "Grant Street office closed",
+    "Sterling Silver sponsor package",
+    "Victoria Day closure",
+    "Mercy Health Partners lunch",
+    "Golden Hour sunset social",
+    "Jordan from ProMed - tablets",
+    "Re: Linden Park schedule change",
+    "Johnson Controls HVAC",
+    "Martin Luther King Day closure",
+    "Ronald McDonald House donation",
+    "Re: Wheaton Chamber of Commerce breakfast",
+    "Re: Plainfield Township festival",
+    "Re: Sunrise Senior Living presentation",
+    "Re: Glen Ellyn Park District partnership",
+    "Morton Arboretum team walk",
+    "Rush Copley outreach visit",
+    "Re: Alaska trip",
+    "Re: Year-end Party",
+    # numbers and single words that are not identifiers
+    "Meeting ends at 4pm",
+    "Order ending 2024 batch",
+    "Re: Chicago",
+    "Re: Invoice - overdue",
+    "Re: Kevin - lunch order",
     "",
 ]
 
@@ -583,13 +709,49 @@ def test_held_out_set_floor() -> None:
 
 
 def test_newest_held_out_set_floor() -> None:
-    # The current rules catch 43 of 49 identifiers (87.8%) and lose 4 of 302
-    # harmless words on this set.  The floor fails a change that does worse.
-    result = score(load_subjects("heldout4.jsonl"))
+    # Measured once, before any change that had seen this set: the current
+    # rules catch 33 of 37 identifiers (89.2%) and lose 17 of 245 harmless
+    # words, most of them names of organisations after "Re:".  The floor
+    # fails a change that does worse.
+    result = score(load_subjects("heldout8.jsonl"))
 
-    assert result.subjects >= 70
+    assert result.subjects >= 60
     assert result.recall >= 0.85, result.misses
+    assert result.loss_rate <= 0.08, result.losses
+
+
+def test_previous_held_out_set_floor() -> None:
+    result = score(load_subjects("heldout7.jsonl"))
+
+    assert result.recall >= 0.95, result.misses
     assert result.loss_rate <= 0.02, result.losses
+
+
+def test_given_names_loaded_once() -> None:
+    names = given_names()
+
+    assert isinstance(names, frozenset)
+    assert given_names() is names
+    assert len(names) > 15_000
+
+
+@pytest.mark.parametrize(
+    "name", ["Kwame", "Adaeze", "Chiamaka", "Priya", "Eamon", "Renée", "Renee"]
+)
+def test_given_names_other_languages(name: str) -> None:
+    assert is_given_name(name)
+
+
+def test_given_names_transliterated() -> None:
+    assert is_given_name("Oksana")
+
+
+def test_surnames_loaded() -> None:
+    names = surnames()
+
+    assert isinstance(names, frozenset)
+    assert "soto" in names
+    assert "chicago" not in names
 
 
 def test_all_held_out_sets_floor() -> None:
@@ -597,9 +759,9 @@ def test_all_held_out_sets_floor() -> None:
 
     result = score(rows)
 
-    assert result.subjects >= 300
-    assert result.recall >= 0.9, result.misses
-    assert result.loss_rate <= 0.01, result.losses
+    assert result.subjects >= 500
+    assert result.recall >= 0.95, result.misses
+    assert result.loss_rate <= 0.02, result.losses
 
 
 def test_labelled_set_covers_every_kind() -> None:
@@ -651,5 +813,51 @@ def test_redact_subject_capitals_name() -> None:
 )
 def test_redact_subject_contact_name() -> None:
     subject = "Re: Kevin Doyle - lunch order"
+
+    assert redact_subject(subject) == subject
+
+
+def test_redact_subject_unlisted_given_name() -> None:
+    # "Juniper" is on no given-name list, but "Hale" is a known surname.
+    subject = "Juniper Hale - x-ray report attached"
+
+    assert redact_subject(subject) == "[redacted] - x-ray report attached"
+
+
+@pytest.mark.xfail(
+    reason="without a cue a name is found only when its given name or its "
+    "surname is on a list, and 'Kalani' and 'Akana' are on none",
+    strict=True,
+)
+def test_redact_subject_unlisted_name() -> None:
+    subject = "Kalani Akana asked about parking"
+
+    assert redact_subject(subject) == "[redacted] asked about parking"
+
+
+@pytest.mark.xfail(
+    reason="a name ending in a place word such as 'Park' reads as a place "
+    "unless its given name is a common English one",
+    strict=True,
+)
+def test_redact_subject_name_like_place() -> None:
+    subject = "Hye-jin Park arriving late today"
+
+    assert redact_subject(subject) == "[redacted] arriving late today"
+
+
+def test_redact_subject_name_after_capitalised_verb() -> None:
+    subject = "Called Halima Yusuf's daughter about ride"
+
+    assert redact_subject(subject) == "Called [redacted]'s daughter about ride"
+
+
+@pytest.mark.xfail(
+    reason="two capitalised words after 'Re:' read as a patient's name unless "
+    "a practice, place, role or organisation word marks them",
+    strict=True,
+)
+def test_redact_subject_organisation_after_reply() -> None:
+    subject = "Re: Franklin Covey workshop"
 
     assert redact_subject(subject) == subject

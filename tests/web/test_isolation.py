@@ -98,6 +98,19 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/accounts/connect/{flow}/callback"): lambda a, b: [
         Probe("/accounts/connect/google/callback?code=c&state=s", 404)
     ],
+    ("GET", "/accounts/add/{kind}"): lambda a, b: [Probe("/accounts/add/imap", 200)],
+    ("POST", "/accounts/add/{kind}"): lambda a, b: [
+        Probe(
+            "/accounts/add/imap",
+            404,
+            data={
+                "staff_member_id": b.staff_id,
+                "host": "imap.example.com",
+                "username": "beta",
+                "password": "secret-password",
+            },
+        )
+    ],
     ("GET", "/signin/oidc/{provider}"): lambda a, b: [
         Probe("/signin/oidc/google", 404)
     ],

@@ -2,11 +2,30 @@
 
 from fastapi import APIRouter
 
-from web.pages import accounts, imports, review, settings, signin, sources, today
+from web.pages import (
+    account_forms,
+    accounts,
+    imports,
+    review,
+    settings,
+    signin,
+    sources,
+    today,
+)
 
 
 def pages_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (signin, today, sources, review, accounts, imports, settings):
+    modules = (
+        signin,
+        today,
+        sources,
+        review,
+        accounts,
+        account_forms,
+        imports,
+        settings,
+    )
+    for module in modules:
         router.include_router(module.router)
     return router

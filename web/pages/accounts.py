@@ -84,7 +84,7 @@ def _connect_flow(request: Request, flow: str) -> str:
     return flow
 
 
-def _staff_member(
+def chosen_staff_member(
     db: Db, principal: Principal, staff_member_id: int | None
 ) -> StaffMember:
     """Return the staff member to connect: the one chosen, else the user's own."""
@@ -103,7 +103,7 @@ def connect_start(
     flow: str,
     staff_member_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> Response:
-    member = _staff_member(db, principal, staff_member_id)
+    member = chosen_staff_member(db, principal, staff_member_id)
     _connect_flow(request, flow)
     redirect_uri = str(request.url_for("connect_callback", flow=flow))
     try:
@@ -139,7 +139,7 @@ def connect_callback(
             "start again.",
             400,
         )
-    member = _staff_member(db, principal, int(saved["staff_member_id"]))
+    member = chosen_staff_member(db, principal, int(saved["staff_member_id"]))
     redirect_uri = str(request.url_for("connect_callback", flow=flow))
     app = AppContext(
         web_state(request).sessions,

@@ -43,6 +43,7 @@ from connectors.records import ActivityKind, Flag, ParticipantRole
 from matcher import SourceIndex, collector_paused, match_activity
 from matcher.records import Link, MatchSettings
 from warmline import store
+from warmline.dropped_models import BLOCKLISTED, record_dropped
 from warmline.matching import matcher_inputs
 from warmline.models import Account, AccountStatus, Workspace, utcnow
 from warmline.readers import (
@@ -315,9 +316,10 @@ def _write_batch(
     report.fetched += len(batch)
     report.quarantined += len(quarantined)
     prepared = []
+    blocked = []
     for record in records:
         if _blocked(record, context):
-            report.dropped["blocklisted"] += 1
+            blocked.append(record.provider_key)
             continue
         prepared.append(_prepare(record, context))
     with sessions.begin() as session:
@@ -327,10 +329,13 @@ def _write_batch(
         store.record_sightings(session, context.account_id, prepared, ids)
         store.record_quarantined(session, context.account_id, quarantined)
         store.write_touchpoints(session, context.workspace_id, prepared, ids)
+        record_dropped(session, context.account_id, blocked, BLOCKLISTED)
         position = _last_position(batch)
         if position is not None:
             session.get_one(Account, context.account_id).cursor = position
     report.stored += len(created)
+    if blocked:
+        report.dropped[BLOCKLISTED] += len(blocked)
     for item in prepared:
         if item.dropped:
             report.dropped[item.dropped] += 1

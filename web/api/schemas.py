@@ -126,8 +126,14 @@ class AccountOut(BaseModel):
     last_error: str | None
     activities_stored: int
     activities_matched: int
-    dropped: dict[str, int]
-    quarantined: int
+    dropped: dict[str, int] = Field(
+        description="Activities that gave no touchpoint, by reason: the matcher's "
+        "(bulk, internal, auto_reply, cancelled, declined, no_match), and "
+        "blocklisted, which are dropped before they are stored."
+    )
+    quarantined: int = Field(
+        description="Unreadable items, kept in quarantine with their reason."
+    )
 
 
 class ColdOut(BaseModel):

@@ -30,6 +30,7 @@ from connectors import ConnectorError
 from connectors.google import requested_scopes
 from connectors.microsoft import AuthorizationCodeFlow, GraphConfig, delegated_scopes
 from warmline import pipeline
+from warmline.dropped_models import DroppedItem
 from warmline.models import (
     Account,
     AccountActivity,
@@ -87,7 +88,9 @@ class AccountOverview:
     stored: int
     matched: int
     dropped: dict[str, int]
+    """Dropped activities by reason: the matcher's reasons and "blocklisted"."""
     quarantined: int
+    """Items the connector could not read (unreadable), kept in quarantine."""
     reconnect_flow: str | None
     """The connect flow that reconnects the account when it needs re-authorization."""
 
@@ -158,15 +161,26 @@ def _count_by_account(
 
 
 def _dropped_by_account(session: Session, ids: list[int]) -> dict[int, Counter[str]]:
-    rows = session.execute(
+    """Count each account's dropped activities by reason.
+
+    The matcher's reasons (bulk, internal, ...) are on stored activities.
+    A blocklisted activity is never stored, so its count comes from
+    `DroppedItem`.
+    """
+    stored = session.execute(
         select(AccountActivity.account_id, Activity.dropped, func.count(Activity.id))
         .join(Activity, Activity.id == AccountActivity.activity_id)
         .where(AccountActivity.account_id.in_(ids), Activity.dropped.is_not(None))
         .group_by(AccountActivity.account_id, Activity.dropped)
     )
+    before_storage = session.execute(
+        select(DroppedItem.account_id, DroppedItem.reason, func.count(DroppedItem.id))
+        .where(DroppedItem.account_id.in_(ids))
+        .group_by(DroppedItem.account_id, DroppedItem.reason)
+    )
     result: dict[int, Counter[str]] = {}
-    for account_id, reason, count in rows:
-        result.setdefault(account_id, Counter())[str(reason)] = count
+    for account_id, reason, count in [*stored, *before_storage]:
+        result.setdefault(account_id, Counter())[str(reason)] += count
     return result
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warmline import leases
 from warmline.models import (
     Account,
     AccountStatus,
@@ -271,3 +272,32 @@ def quarantined_items(
             .order_by(QuarantinedItem.account_id, QuarantinedItem.id)
         )
     )
+
+
+class ResumeError(ValueError):
+    """An account cannot be resumed."""
+
+
+RESUMABLE = (AccountStatus.ERROR, AccountStatus.DISABLED)
+
+
+def resume_account(session: Session, workspace_id: int, account_id: int) -> Account:
+    """Make a failed, parked or disabled account active again.
+
+    Its failure count is forgotten, so the workers try it afresh.  An
+    account that needs re-authorization is resumed by connecting it again.
+    """
+    account = session.get(Account, account_id)
+    if account is None or account.workspace_id != workspace_id:
+        raise ResumeError(
+            f"no account with id {account_id}; see 'warmline accounts list'"
+        )
+    if account.status not in RESUMABLE:
+        raise ResumeError(
+            f"account {account_id} has status {account.status.value}; only an "
+            "account with status error or disabled can be resumed"
+        )
+    account.status = AccountStatus.ACTIVE
+    account.last_error = None
+    leases.reset_failures(session, leases.sync_key(account_id))
+    return account

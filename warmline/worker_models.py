@@ -2,7 +2,7 @@
 
 A lease row is created on first use and never deleted, so acquiring a lease
 is one atomic UPDATE of an existing row on SQLite and PostgreSQL alike
-(see warmline.worker.leases).  The row also counts the consecutive failed
+(see warmline.leases).  The row also counts the consecutive failed
 attempts of the work it guards, which is how a sync that keeps failing, or
 keeps killing its worker, is parked instead of retried forever.
 """

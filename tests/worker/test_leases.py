@@ -10,7 +10,7 @@ import pytest
 from tests.worker.clinic import generate_mailboxes, set_up_clinic
 from warmline.models import Account
 from warmline.settings import load_settings
-from warmline.worker import leases
+from warmline import leases
 from warmline.worker.sync import Result, SyncJob, run_sync
 from warmline.worker_models import WorkerLease
 

@@ -11,10 +11,11 @@ from sqlalchemy import select
 import warmline.cli.worker_commands  # noqa: F401  (adds accounts resume)
 from tests.worker import flaky_provider
 from tests.worker.conftest import producer
+from warmline import leases
 from warmline.cli import main
 from warmline.models import Account, AccountStatus, StaffMember
 from warmline.settings import load_settings
-from warmline.worker import SYNC_ACCOUNT, leases
+from warmline.worker import SYNC_ACCOUNT
 from warmline.worker.sync import Result, SyncJob, backoff_seconds, run_sync
 from warmline.worker_models import WorkerLease
 from warmline.workspaces import get_or_create_workspace

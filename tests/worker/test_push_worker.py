@@ -19,12 +19,12 @@ from sqlalchemy import select
 
 from tests.worker.clinic import generate_mailboxes, set_up_clinic
 from tests.worker.conftest import producer
-from warmline import push
+from warmline import leases, push
 from warmline.models import Account, utcnow
 from warmline.push_models import PushSubscription, SyncRequest
 from warmline.secrets import SecretBox
 from warmline.settings import load_settings
-from warmline.worker import SYNC_ACCOUNT, leases
+from warmline.worker import SYNC_ACCOUNT
 from warmline.worker.push import RENEW_PUSH, RENEWAL_LEASE
 from warmline.worker.schedule import beat_schedule
 from warmline.worker_models import WorkerLease

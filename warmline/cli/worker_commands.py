@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from warmline import accounts
 from warmline.cli.app import AppContext, main, pass_app
 from warmline.cli.sources_commands import accounts_group
 from warmline.settings import SettingError
@@ -109,16 +110,14 @@ def beat(app: AppContext, schedule_file: str, celery_args: tuple[str, ...]) -> N
 @click.argument("account_id", type=int)
 @pass_app
 def accounts_resume(app: AppContext, account_id: int) -> None:
-    """Make account ACCOUNT_ID active again after it was parked or failed.
+    """Make account ACCOUNT_ID active again after it failed, was parked or removed.
 
-    Fix the cause shown in 'warmline accounts list' first; the next
-    scheduled sync then reads the account again.
+    Fix the cause shown in 'warmline accounts list' first; the next sync
+    then reads the account again.
     """
-    from warmline.worker.sync import ResumeError, resume_account
-
     try:
         with app.transaction() as (session, workspace):
-            resume_account(session, workspace.id, account_id)
-    except ResumeError as error:
+            accounts.resume_account(session, workspace.id, account_id)
+    except accounts.ResumeError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"account {account_id} is active again")

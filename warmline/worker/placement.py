@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from warmline import placement
 from warmline.models import Workspace, utcnow
 from warmline.readers import ReaderServices
-from warmline.worker import leases
+from warmline import leases
 from warmline.workspaces import workspace_settings
 
 if TYPE_CHECKING:

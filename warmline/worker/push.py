@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from warmline import push
 from warmline.push_subscriptions import lacks_subscription, renew_subscriptions
-from warmline.worker import leases
+from warmline import leases
 
 if TYPE_CHECKING:
     from warmline.worker.sync import Result, SyncOutcome

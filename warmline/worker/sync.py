@@ -36,11 +36,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from warmline import pipeline
+from warmline import leases, pipeline
 from warmline.models import Account, AccountStatus
 from warmline.secrets import SecretBox
 from warmline.settings import ProcessSettings
-from warmline.worker import leases
 from warmline.worker_models import WorkerLease
 
 log = structlog.get_logger(__name__)
@@ -294,29 +293,3 @@ def _timed_out(
             return SyncOutcome(account_id, Result.PARKED, message, failures=failures)
     log.warning("sync time limit", progressed=failed is None)
     return SyncOutcome(account_id, Result.TIME_LIMIT, message, failures=failures or 0)
-
-
-class ResumeError(ValueError):
-    """An account cannot be resumed."""
-
-
-def resume_account(session: Session, workspace_id: int, account_id: int) -> Account:
-    """Make a stopped or parked account active again and forget its failures.
-
-    Only an account with status error qualifies: one that needs
-    re-authorization is resumed by connecting it again.
-    """
-    account = session.get(Account, account_id)
-    if account is None or account.workspace_id != workspace_id:
-        raise ResumeError(
-            f"no account with id {account_id}; see 'warmline accounts list'"
-        )
-    if account.status is not AccountStatus.ERROR:
-        raise ResumeError(
-            f"account {account_id} has status {account.status.value}; only an "
-            "account with status error can be resumed"
-        )
-    account.status = AccountStatus.ACTIVE
-    account.last_error = None
-    leases.reset_failures(session, leases.sync_key(account_id))
-    return account

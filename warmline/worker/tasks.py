@@ -39,10 +39,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from reminders.mailer import SmtpConfig
-from warmline import remind
+from warmline import leases, remind
 from warmline.matching import rematch_activities
 from warmline.models import Account, AccountStatus, StaffMember, Workspace, utcnow
-from warmline.worker import leases, push, schedule
+from warmline.worker import push, schedule
 from warmline.worker.placement import (
     PLACE_FOLLOW_UPS,
     place_follow_ups,

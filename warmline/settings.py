@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
+import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -38,8 +39,34 @@ class Setting:
         return "WARMLINE_" + self.name.upper()
 
 
+_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*$")
+
+
 def _domain_list(text: str) -> list[str]:
-    return sorted({part.strip().lower() for part in text.split(";") if part.strip()})
+    parts = sorted({part.strip().lower() for part in text.split(";") if part.strip()})
+    for part in parts:
+        if not _DOMAIN.match(part):
+            raise ValueError(f"{part!r} is not a domain such as example.com")
+    return parts
+
+
+def _address_or_domain_list(text: str) -> list[str]:
+    parts = sorted({part.strip().lower() for part in text.split(";") if part.strip()})
+    for part in parts:
+        local, at, domain = part.rpartition("@")
+        if not _DOMAIN.match(domain) or (at and not local):
+            raise ValueError(
+                f"{part!r} is neither an address such as name@example.com nor "
+                "a domain such as example.com"
+            )
+    return parts
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{text!r} is not a port from 1 to 65535")
+    return value
 
 
 def _whole_number(text: str) -> int:
@@ -73,6 +100,13 @@ def _subject_mode(text: str) -> str:
         return "metadata"
     if value not in {"metadata", "redact", "full"}:
         raise ValueError(f"{text!r} is not one of metadata, redact, full")
+    return value
+
+
+def _digest_transport(text: str) -> str:
+    value = text.strip().lower()
+    if value not in {"smtp", "connector"}:
+        raise ValueError(f"{text!r} is not one of smtp, connector")
     return value
 
 
@@ -434,7 +468,7 @@ SETTINGS: tuple[Setting, ...] = (
         "addresses or domains separated by ';'",
         "Activities with any participant at these addresses or domains are "
         "dropped before they are stored.",
-        _domain_list,
+        _address_or_domain_list,
     ),
     Setting(
         "subject_mode",
@@ -549,7 +583,7 @@ SETTINGS: tuple[Setting, ...] = (
         "port",
         "Port of the SMTP server, where the session starts in plain text and "
         "switches to TLS with STARTTLS.",
-        _positive_int,
+        _port,
     ),
     Setting(
         "smtp_user",
@@ -573,6 +607,16 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "email address",
         "From address of the daily digests.",
+    ),
+    Setting(
+        "digest_transport",
+        Scope.WORKSPACE,
+        "smtp",
+        "smtp or connector",
+        "How digests are sent: smtp through smtp_host, or connector from each "
+        "staff member's own Gmail or Outlook mailbox, connected with "
+        "--send-digests.",
+        _digest_transport,
     ),
     Setting(
         "feed_base_url",

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from warmline import providers
 from warmline.db import create_engine, session_factory
 from warmline.settings import ProcessSettings
-from web import api, feeds
+from web import api, digest_links, feeds
 from web.auth import SignInRequired, current_principal
 from web.config import Clock, web_config
 from web.oidc import load_oauth_setup
@@ -124,6 +124,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(push_router(settings))
     app.include_router(feeds.router)
+    app.include_router(digest_links.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(SecurityHeaders)

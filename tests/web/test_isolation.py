@@ -14,9 +14,10 @@ from typing import Any
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select
 
-from tests.web.conftest import csrf_token, new_client, sign_in
-from tests.web.factories import PASSWORD, Clinic
+from tests.web.conftest import SESSION_KEY, csrf_token, new_client, sign_in
+from tests.web.factories import NOW, PASSWORD, Clinic
 from warmline.models import ReferralSource, Touchpoint, TouchpointStatus
+from warmline.remind.snooze_links import LINK_LIFETIME, SnoozeGrant, sign_grant
 from warmline.web_models import SourceUpload, TouchpointDecision
 
 
@@ -208,7 +209,25 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/feeds/{token}.ics"): lambda a, b: [
         Probe(f"/feeds/{'A' * 43}.ics", 404)
     ],
+    # Digest snooze links sign no one in: only a token signed with the site's
+    # key, for that follow-up and its assignee, opens them.
+    ("GET", "/digest/follow-ups/{follow_up_id}/snooze"): lambda a, b: [
+        Probe("/digest/follow-ups/1/snooze?token=forged", 400),
+        Probe(f"/digest/follow-ups/1/snooze?token={snooze_token(b, 1)}", 404),
+    ],
+    ("POST", "/digest/follow-ups/{follow_up_id}/snooze"): lambda a, b: [
+        Probe("/digest/follow-ups/1/snooze", 400, data={"token": "forged"}),
+        Probe("/digest/follow-ups/1/snooze", 404, data={"token": snooze_token(b, 1)}),
+    ],
 }
+
+
+def snooze_token(clinic: Clinic, follow_up_id: int) -> str:
+    """Sign a snooze link for a follow-up of `clinic`'s staff member."""
+    grant = SnoozeGrant(
+        clinic.workspace_id, clinic.staff_id, follow_up_id, "2w", NOW + LINK_LIFETIME
+    )
+    return sign_grant(SESSION_KEY.encode(), grant)
 
 
 def served_routes(app) -> set[tuple[str, str]]:

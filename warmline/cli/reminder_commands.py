@@ -18,8 +18,10 @@ from warmline import remind as service
 from warmline.cli.app import AppContext, main, pass_app
 from warmline.cli.setup_commands import secrets_group, staff_group
 from warmline.csvfile import CsvInputError
+from warmline.readers import ReaderServices
 from warmline.remind import draft_rewrite, feed, handover
 from warmline.remind.drafts import Draft
+from warmline.remind.snooze_links import load_link_key
 from warmline.secrets import SecretKeyError
 from warmline.settings import SettingError
 from warmline.workspaces import workspace_settings
@@ -306,6 +308,11 @@ def followups_group() -> None:
 def followups_list(app: AppContext, staff_email: str | None, show_all: bool) -> None:
     """Print the open follow-ups, earliest due first."""
     with app.transaction() as (session, workspace):
+        if staff_email is not None:
+            try:
+                staff.find_staff(session, workspace, staff_email)
+            except staff.StaffError as error:
+                raise click.ClickException(str(error)) from error
         views = service.follow_up_views(
             session, workspace, staff_email=staff_email, open_only=not show_all
         )
@@ -406,6 +413,8 @@ def digest(
         staff_email=staff_email,
         dry_run=dry_run,
         smtp=None if dry_run else _smtp_config(app),
+        link_key=load_link_key(app.settings),
+        services=ReaderServices(app.sessions, app.secret_box),
     )
     outcomes = service.send_digests(app.sessions, app.workspace_name, request)
     for outcome in outcomes:

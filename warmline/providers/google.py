@@ -50,8 +50,10 @@ from connectors.google import (
     save_credentials,
 )
 from connectors.google.placement import GoogleCalendarWriter
+from connectors.google.send import GMAIL_SEND_SCOPE, SEND_SCOPES, GmailSender
 from connectors.placement import CalendarWriter
 from warmline.accounts import AccountError, upsert_connected_account
+from warmline.digest_senders import missing_scope, register_sender
 from warmline.models import Account, StaffMember
 from warmline.pipeline import READER_SETUP_ERRORS
 from warmline.placement_writers import register_writer
@@ -304,6 +306,9 @@ def register_readers(
     register_reader(GMAIL_PROVIDER, gmail_reader)
     register_reader(CALENDAR_PROVIDER, calendar_reader)
     register_writer(CALENDAR_PROVIDER, calendar_writer)
+    register_sender(
+        GMAIL_PROVIDER, functools.partial(_gmail_sender, secret_box, settings, chosen)
+    )
     register_admission(GMAIL_PROVIDER, GmailAdmission(budget, measure_mailbox))
     revoker = functools.partial(revoke_stored_grant, chosen)
     register_token_revoker(GMAIL_PROVIDER, revoker)
@@ -394,6 +399,21 @@ def _oauth_error_code(response: httpx.Response) -> str:
     return error if isinstance(error, str) else ""
 
 
+def _gmail_sender(
+    secret_box: Callable[[], SecretBox] | None,
+    settings: GoogleProviderSettings,
+    connector: GoogleSettings,
+    account: Account,
+    services: ReaderServices,
+) -> GmailSender:
+    """Open the mailbox for sending digests; raise MissingSendScope without a
+    send scope in the stored grant."""
+    if not SEND_SCOPES & set(account.options.get("scopes") or ()):
+        raise missing_scope(account, GMAIL_SEND_SCOPE)
+    credentials = _credentials(account, services, settings, connector, secret_box)
+    return GmailSender(credentials, connector)
+
+
 def _credentials(
     account: Account,
     services: ReaderServices,
@@ -436,6 +456,7 @@ def connect_staff_member(
     *,
     service_account: bool = False,
     follow_ups: bool | None = None,
+    send_digests: bool | None = None,
     calendars: tuple[str, ...] = (),
     open_browser: bool = True,
     browser: str | None = None,
@@ -454,10 +475,15 @@ def connect_staff_member(
         member_id, member_email = member.id, member.email
         addresses = {row.address for row in member.addresses} | {member.email}
         placing = workspace_settings(session, workspace)["place_follow_ups"]
+        transport = workspace_settings(session, workspace)["digest_transport"]
     if follow_ups is None:
         follow_ups = settings.place_follow_ups or placing
+    if send_digests is None:
+        send_digests = transport == "connector"
     place = follow_ups
     scopes = requested_scopes(place)
+    if send_digests:
+        scopes.append(GMAIL_SEND_SCOPE)
     connector = settings.connector_settings()
     grant: google.oauth2.credentials.Credentials | None = None
     if service_account:
@@ -469,6 +495,7 @@ def connect_staff_member(
         grant = credentials = authorized or authorize_installed_app(
             settings.client_config(),
             follow_ups=place,
+            scopes=scopes,
             login_hint=member_email,
             open_browser=open_browser,
             browser=browser,
@@ -546,6 +573,13 @@ def connect_staff_member(
     "default: WARMLINE_GOOGLE_PLACE_FOLLOW_UPS.",
 )
 @click.option(
+    "--send-digests/--no-send-digests",
+    "send_digests",
+    default=None,
+    help="Also ask to send mail (gmail.send), to send the daily digest from this "
+    "mailbox; default: on when digest_transport is connector.",
+)
+@click.option(
     "--calendar",
     "calendars",
     multiple=True,
@@ -573,6 +607,7 @@ def connect_command(
     staff_email: str,
     service_account: bool,
     follow_ups: bool | None,
+    send_digests: bool | None,
     calendars: tuple[str, ...],
     no_browser: bool,
     browser: str | None,
@@ -587,6 +622,7 @@ def connect_command(
             staff_email,
             service_account=service_account,
             follow_ups=follow_ups,
+            send_digests=send_digests,
             calendars=calendars,
             open_browser=not no_browser,
             browser=browser,

@@ -42,9 +42,11 @@ from connectors.microsoft import (
     delegated_scopes,
 )
 from connectors.microsoft.placement import GraphWriteClient, OutlookCalendarWriter
+from connectors.microsoft.send import MAIL_SEND_SCOPE, GraphMailSender
 from connectors.placement import CalendarWriter
 from warmline.accounts import AccountError, upsert_connected_account
 from warmline.db import session_factory
+from warmline.digest_senders import missing_scope, register_sender
 from warmline.models import Account, StaffMember
 from warmline.placement_writers import register_writer
 from warmline.privacy import Revocation, RevocationOutcome, register_token_revoker
@@ -188,11 +190,37 @@ def register_readers(
         calendars = account.options.get("calendars") or settings.calendars
         return OutlookCalendarWriter(client, calendars[0] if calendars else "")
 
+    def mail_sender(account: Account, services: Any = None) -> GraphMailSender:
+        if not _grants_mail_send(account):
+            raise missing_scope(account, MAIL_SEND_SCOPE)
+        client = _client(
+            account, settings, lambda: box(services), services, GraphMailSender
+        )
+        assert isinstance(client, GraphMailSender)
+        return client
+
     register_reader(MAIL_PROVIDER, mail_reader)
     register_reader(CALENDAR_PROVIDER, calendar_reader)
     register_writer(CALENDAR_PROVIDER, calendar_writer)
+    register_sender(MAIL_PROVIDER, mail_sender)
     register_token_revoker(MAIL_PROVIDER, report_unrevocable_grant)
     register_token_revoker(CALENDAR_PROVIDER, report_unrevocable_grant)
+
+
+def _grants_mail_send(account: Account) -> bool:
+    """Tell whether the account's grant includes Mail.Send.
+
+    An application grant's permissions are set in Microsoft Entra, not
+    recorded here, so a missing one shows as 403 when the digest is sent.
+    """
+    if account.options.get("mode") == "application":
+        return True
+    # The identity platform may return scopes as full resource URIs.
+    names = {
+        str(scope).rsplit("/", 1)[-1].lower()
+        for scope in account.options.get("scopes") or ()
+    }
+    return MAIL_SEND_SCOPE.lower() in names
 
 
 def report_unrevocable_grant(
@@ -359,6 +387,7 @@ def connect_staff_member(
     *,
     application: bool = False,
     place_follow_ups: bool | None = None,
+    send_digests: bool | None = None,
     show_url: Callable[[str], None] = open_browser,
     signed_in: Authorization | None = None,
 ) -> ConnectedAccounts:
@@ -371,8 +400,11 @@ def connect_staff_member(
         member = find_staff(session, workspace, staff_email)
         member_id, member_email = member.id, member.email
         placing = workspace_settings(session, workspace)["place_follow_ups"]
+        transport = workspace_settings(session, workspace)["digest_transport"]
     if place_follow_ups is None:
         place_follow_ups = settings.place_follow_ups or placing
+    if send_digests is None:
+        send_digests = transport == "connector"
     follow_ups = place_follow_ups
     if application:
         _check_application_access(settings, member_email)
@@ -380,8 +412,11 @@ def connect_staff_member(
         token_cache = None
         username = member_email
     else:
+        scopes = delegated_scopes(follow_ups)
+        if send_digests:
+            scopes.append(MAIL_SEND_SCOPE)
         authorization = signed_in or sign_in(
-            settings, member_email, follow_ups, show_url
+            settings, member_email, follow_ups, show_url, scopes
         )
         username = authorization.username
         if username != member_email.lower():
@@ -464,6 +499,13 @@ def _check_application_access(settings: MicrosoftSettings, mailbox: str) -> None
     "default: WARMLINE_MICROSOFT_PLACE_FOLLOW_UPS.",
 )
 @click.option(
+    "--send-digests/--no-send-digests",
+    "send_digests",
+    default=None,
+    help="Also request Mail.Send, to send the daily digest from this mailbox; "
+    "default: on when digest_transport is connector.",
+)
+@click.option(
     "--no-browser",
     is_flag=True,
     help="Print the sign-in URL instead of opening a browser.",
@@ -474,6 +516,7 @@ def connect_command(
     staff_email: str,
     application: bool,
     follow_ups: bool | None,
+    send_digests: bool | None,
     no_browser: bool,
 ) -> None:
     """Connect a staff member's Outlook mailbox and calendar (Microsoft 365)."""
@@ -492,6 +535,7 @@ def connect_command(
             staff_email,
             application=application,
             place_follow_ups=follow_ups,
+            send_digests=send_digests,
             show_url=show_url,
         )
     except (ConnectorError, StaffError) as error:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import html
 import zoneinfo
+from collections.abc import Sequence
+from email.message import EmailMessage
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from reminders import (
+    Reason,
     ReminderState,
+    rank_cold,
     sections,
 )
 from reminders import digest as digest_format
@@ -17,6 +23,8 @@ from warmline.models import (
     Account,
     AccountStatus,
     Activity,
+    FollowUp,
+    FollowUpStatus,
     ReferralSource,
     StaffMember,
     Touchpoint,
@@ -25,6 +33,7 @@ from warmline.models import (
 )
 from warmline.remind.coordination import meeting_clashes
 from warmline.remind.followups import follow_up_views
+from warmline.remind.snooze_links import PERIODS, SnoozeGrant, snooze_url
 from warmline.remind.state import (
     load_state,
 )
@@ -195,3 +204,132 @@ def review_count(session: Session, workspace: Workspace, member: StaffMember) ->
         )
     )
     return int(count or 0)
+
+
+# --- snooze links ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SnoozeTarget:
+    """A follow-up the digest offers snooze links for, with its label."""
+
+    follow_up_id: int
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SnoozeLinkRow:
+    """One follow-up's label and its (period label, URL) links."""
+
+    label: str
+    links: Sequence[tuple[str, str]]
+
+
+def snooze_targets(
+    session: Session,
+    workspace: Workspace,
+    member: StaffMember,
+    local_date: dt.date,
+    state: ReminderState,
+) -> list[SnoozeTarget]:
+    """List the follow-ups due and the cold follow-ups of the cold sources.
+
+    A cold source shown in the digest is snoozed through its open cold
+    follow-up, which may be due later than `local_date`.
+    """
+    due = follow_up_views(
+        session, workspace, staff_email=member.email, open_only=True, due_by=local_date
+    )
+    targets = [
+        SnoozeTarget(
+            view.follow_up_id,
+            f"{sections.source_label(view.source, view.practice)}, {view.reason}",
+        )
+        for view in due
+    ]
+    listed = {target.follow_up_id for target in targets}
+    cold_ids = [
+        health.profile.source_id
+        for health in rank_cold(state.healths)
+        if state.responsible(health.profile.source_id) == member.id
+    ]
+    if not cold_ids:
+        return targets
+    cold_follow_ups = session.scalars(
+        select(FollowUp).where(
+            FollowUp.workspace_id == workspace.id,
+            FollowUp.staff_member_id == member.id,
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.reason == Reason.COLD.value,
+            FollowUp.source_id.in_(cold_ids),
+        )
+    )
+    for follow_up in cold_follow_ups:
+        if follow_up.id not in listed:
+            profile = state.profiles[follow_up.source_id]
+            label = sections.source_label(profile.name, profile.practice)
+            targets.append(SnoozeTarget(follow_up.id, f"{label}, going cold"))
+    return targets
+
+
+def snooze_link_rows(
+    targets: Sequence[SnoozeTarget],
+    workspace: Workspace,
+    member: StaffMember,
+    base_url: str,
+    key: bytes,
+    expires_at: dt.datetime,
+) -> list[SnoozeLinkRow]:
+    """Sign three snooze links (2 weeks, 1 month, 3 months) per target."""
+    rows = []
+    for target in targets:
+        links = []
+        for period, period_label in PERIODS.items():
+            grant = SnoozeGrant(
+                workspace.id, member.id, target.follow_up_id, period, expires_at
+            )
+            links.append((period_label, snooze_url(base_url, key, grant)))
+        rows.append(SnoozeLinkRow(f"{target.follow_up_id} {target.label}", links))
+    return rows
+
+
+def build_digest_message(
+    digest: digest_format.Digest,
+    snooze_rows: Sequence[SnoozeLinkRow],
+    sender: str,
+    message_id: str,
+    now: dt.datetime,
+) -> EmailMessage:
+    """Return the digest email, with a snooze section when there are links."""
+    message = digest_format.build_message(digest, sender, message_id, now)
+    if not snooze_rows:
+        return message
+    text = digest_format.render_text(digest) + _snooze_text(snooze_rows)
+    page = digest_format.render_html(digest).replace(
+        "</body></html>", _snooze_html(snooze_rows) + "\n</body></html>"
+    )
+    # clear_content drops only the body and the Content-* headers, so the
+    # addresses, subject and Message-ID set by build_message stay.
+    message.clear_content()
+    message.set_content(text)
+    message.add_alternative(page, subtype="html")
+    return message
+
+
+def _snooze_text(rows: Sequence[SnoozeLinkRow]) -> str:
+    lines = ["", f"== Snooze ({len(rows)})"]
+    for row in rows:
+        lines.append(f"  {row.label}")
+        lines.extend(f"    snooze {label}: {url}" for label, url in row.links)
+    return "\n".join(lines) + "\n"
+
+
+def _snooze_html(rows: Sequence[SnoozeLinkRow]) -> str:
+    items = []
+    for row in rows:
+        links = " · ".join(
+            f'<a href="{html.escape(url)}">snooze {html.escape(label)}</a>'
+            for label, url in row.links
+        )
+        items.append(f"<li>{html.escape(row.label)}: {links}</li>")
+    return f"<h3>Snooze ({len(rows)})</h3>\n<ul>{''.join(items)}</ul>"

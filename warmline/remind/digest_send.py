@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Callable, Mapping
 from email.message import EmailMessage
@@ -27,13 +28,22 @@ from reminders import (
     SmtpConfig,
     send_message,
 )
-from reminders import digest as digest_format
+from warmline.digest_senders import connector_transport
 from warmline.models import (
     StaffMember,
     Workspace,
 )
-from warmline.remind.digest import assemble_digest
+from warmline.readers import ReaderServices
+from warmline.remind.digest import (
+    SnoozeLinkRow,
+    assemble_digest,
+    build_digest_message,
+    digest_moment,
+    snooze_link_rows,
+    snooze_targets,
+)
 from warmline.remind.errors import ReminderError
+from warmline.remind.snooze_links import LINK_LIFETIME
 from warmline.reminder_models import DigestSend, WorkspaceSecret
 from warmline.secrets import SecretBox
 from warmline.workspaces import get_or_create_workspace, workspace_settings
@@ -44,6 +54,7 @@ SMTP_PASSWORD_SECRET = "smtp_password"
 
 
 Sender = Callable[[SmtpConfig, EmailMessage], None]
+Transmit = Callable[[EmailMessage], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +77,10 @@ class DigestRequest:
     staff_email: str | None = None
     dry_run: bool = False
     smtp: SmtpConfig | None = None
+    link_key: bytes | None = None
+    """Key that signs the snooze links (load_link_key); None: no links."""
+    services: ReaderServices | None = None
+    """Opens staff members' mailboxes when digest_transport is connector."""
 
 
 def smtp_config(settings: Mapping[str, Any], password: str | None) -> SmtpConfig:
@@ -127,19 +142,38 @@ def send_digests(
         settings = workspace_settings(session, workspace)
         member_ids = _recipients(session, workspace, request.staff_email)
     sender = settings["digest_sender"]
+    through_connector = settings["digest_transport"] == "connector"
     if not request.dry_run:
-        _check_delivery_settings(request, sender)
+        _check_delivery_settings(request, sender, through_connector)
     states: dict[dt.datetime, ReminderState] = {}
     outcomes = []
     for member_id in member_ids:
         outcome, claim_id = _prepare(
-            sessions, workspace_name, member_id, request, sender, states
+            sessions,
+            workspace_name,
+            member_id,
+            request,
+            None if through_connector else sender,
+            states,
         )
         if claim_id is not None and outcome.message is not None:
-            assert request.smtp is not None
-            outcome = _deliver(sessions, claim_id, outcome, request.smtp, send)
+            transport = _transport(request, member_id, send, through_connector)
+            outcome = _deliver(sessions, claim_id, outcome, transport)
         outcomes.append(outcome)
     return outcomes
+
+
+def _transport(
+    request: DigestRequest, member_id: int, send: Sender, through_connector: bool
+) -> Callable[[], Transmit]:
+    """Return how to open the transport of one digest, SMTP or the connector."""
+    if through_connector:
+        assert request.services is not None
+        services = request.services
+        return lambda: connector_transport(services, member_id)
+    smtp = request.smtp
+    assert smtp is not None
+    return lambda: functools.partial(send, smtp)
 
 
 def _recipients(
@@ -156,7 +190,16 @@ def _recipients(
     return ids
 
 
-def _check_delivery_settings(request: DigestRequest, sender: str) -> None:
+def _check_delivery_settings(
+    request: DigestRequest, sender: str, through_connector: bool
+) -> None:
+    if through_connector:
+        if request.services is None:
+            raise ReminderError(
+                "digest_transport is connector, but this caller opens no "
+                "mailboxes; run 'warmline digest' or the worker"
+            )
+        return
     if request.smtp is None or not request.smtp.host:
         raise ReminderError(
             "smtp_host is not set; run 'warmline config set smtp_host HOST' "
@@ -173,10 +216,14 @@ def _prepare(
     workspace_name: str,
     member_id: int,
     request: DigestRequest,
-    sender: str,
+    sender: str | None,
     states: dict[dt.datetime, ReminderState],
 ) -> tuple[DigestOutcome, int | None]:
-    """Assemble one digest and, unless it is a dry run, commit a claim on it."""
+    """Assemble one digest and, unless it is a dry run, commit a claim on it.
+
+    A `sender` of None sends the digest from the staff member's own address,
+    as the connector transport does.
+    """
     with sessions.begin() as session:
         workspace = get_or_create_workspace(session, workspace_name)
         member = session.get_one(StaffMember, member_id)
@@ -188,9 +235,15 @@ def _prepare(
         digest = assemble_digest(session, workspace, member, day, states)
         if digest.empty:
             return DigestOutcome(member.email, day, "nothing to report"), None
-        domain = sender.rpartition("@")[2] or "warmline.invalid"
-        message = digest_format.build_message(
-            digest, sender or f"digest@{domain}", make_msgid(domain=domain), request.now
+        from_address = member.email if sender is None else sender
+        domain = from_address.rpartition("@")[2] or "warmline.invalid"
+        links = _snooze_links(session, workspace, member, day, request, states)
+        message = build_digest_message(
+            digest,
+            links,
+            from_address or f"digest@{domain}",
+            make_msgid(domain=domain),
+            request.now,
         )
         if request.dry_run:
             return DigestOutcome(member.email, day, "dry run", message=message), None
@@ -198,6 +251,26 @@ def _prepare(
         if claim_id is None:
             return DigestOutcome(member.email, day, "already sent"), None
         return DigestOutcome(member.email, day, "claimed", message=message), claim_id
+
+
+def _snooze_links(
+    session: Session,
+    workspace: Workspace,
+    member: StaffMember,
+    day: dt.date,
+    request: DigestRequest,
+    states: dict[dt.datetime, ReminderState],
+) -> list[SnoozeLinkRow]:
+    """Sign the digest's snooze links; none without a key or feed_base_url."""
+    base_url = workspace_settings(session, workspace)["feed_base_url"]
+    if request.link_key is None or not base_url:
+        return []
+    state = states[digest_moment(day, member.timezone)]
+    targets = snooze_targets(session, workspace, member, day, state)
+    expires_at = request.now + LINK_LIFETIME
+    return snooze_link_rows(
+        targets, workspace, member, base_url, request.link_key, expires_at
+    )
 
 
 def local_today(now: dt.datetime, zone: str) -> dt.date:
@@ -248,13 +321,12 @@ def _deliver(
     sessions: sessionmaker[Session],
     claim_id: int,
     outcome: DigestOutcome,
-    smtp: SmtpConfig,
-    send: Sender,
+    transport: Callable[[], Transmit],
 ) -> DigestOutcome:
     assert outcome.message is not None
     context = {"staff": outcome.staff_email, "local_date": outcome.local_date}
     try:
-        send(smtp, outcome.message)
+        transport()(outcome.message)
     except DeliveryRejected as error:
         with sessions.begin() as session:
             session.execute(delete(DigestSend).where(DigestSend.id == claim_id))

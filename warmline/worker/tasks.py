@@ -42,6 +42,8 @@ from reminders.mailer import SmtpConfig
 from warmline import leases, remind
 from warmline.matching import rematch_activities
 from warmline.models import Account, AccountStatus, StaffMember, Workspace, utcnow
+from warmline.readers import ReaderServices
+from warmline.remind.snooze_links import load_link_key
 from warmline.worker import push, schedule
 from warmline.worker.placement import (
     PLACE_FOLLOW_UPS,
@@ -266,6 +268,8 @@ def send_digest(
                 local_date=dt.date.fromisoformat(local_date),
                 staff_email=member.email,
                 smtp=_smtp_config(session, workspace, runtime),
+                link_key=load_link_key(runtime.settings),
+                services=ReaderServices(runtime.sessions, runtime.secret_box),
             )
             workspace_name = workspace.name
         outcomes = remind.send_digests(runtime.sessions, workspace_name, request)

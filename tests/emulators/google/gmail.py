@@ -1,5 +1,6 @@
-"""Gmail v1 handlers: users.getProfile, messages.list, messages.get, history.list,
-users.watch and users.stop, and the Pub/Sub push that a watch feeds.
+"""Gmail v1 handlers: users.getProfile, messages.list, messages.get,
+messages.send, history.list, users.watch and users.stop, and the Pub/Sub
+push that a watch feeds.
 
 Shapes follow the Gmail API reference: string ids and history ids,
 `internalDate` in epoch milliseconds as a string, `payload.headers` as
@@ -91,6 +92,36 @@ def get_message(mailbox: Mailbox, call: Call, message_id: str) -> dict[str, Any]
         if message is None:
             raise ApiError(not_found())
         return _resource(message, form, call.params("metadataHeaders"))
+
+
+SEND_SCOPES = {
+    "https://www.googleapis.com/auth/gmail.send",
+    "https://www.googleapis.com/auth/gmail.compose",
+    "https://www.googleapis.com/auth/gmail.modify",
+    "https://mail.google.com/",
+}
+
+
+def send_message(mailbox: Mailbox, call: Call) -> dict[str, Any]:
+    """Record the raw message of users.messages.send in `mailbox.sent`."""
+    if not SEND_SCOPES & set(call.scopes):
+        raise ApiError(
+            error_response(
+                403,
+                "Request had insufficient authentication scopes.",
+                "insufficientPermissions",
+            )
+        )
+    try:
+        raw = base64.urlsafe_b64decode(json.loads(call.body)["raw"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ApiError(
+            error_response(400, "Invalid value for ByteString", "invalidArgument")
+        ) from error
+    with mailbox.lock:
+        mailbox.sent.append(raw)
+        number = len(mailbox.sent)
+    return {"id": f"sent{number:012x}", "threadId": f"sent{number:012x}"}
 
 
 def list_history(mailbox: Mailbox, call: Call) -> dict[str, Any]:

@@ -63,6 +63,7 @@ _GMAIL_SCOPES = {
     "https://www.googleapis.com/auth/gmail.metadata",
     "https://www.googleapis.com/auth/gmail.readonly",
     "https://www.googleapis.com/auth/gmail.modify",
+    "https://www.googleapis.com/auth/gmail.send",
 }
 _CALENDAR_SCOPES = {
     "https://www.googleapis.com/auth/calendar",
@@ -74,6 +75,10 @@ _CALENDAR_SCOPES = {
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/profile"), "users.getProfile"),
     (re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/messages"), "users.messages.list"),
+    (
+        re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/messages/send"),
+        "users.messages.send",
+    ),
     (
         re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/messages/(?P<id>[^/]+)"),
         "users.messages.get",
@@ -430,6 +435,8 @@ class GoogleEmulator:
         }
         if call.method == "users.messages.get":
             return gmail_api.get_message(user.mailbox, call, groups["id"])
+        if call.method == "users.messages.send":
+            return gmail_api.send_message(user.mailbox, call)
         if call.method == "users.history.list" and fault is not None:
             if fault.kind == "empty_page":
                 return _empty_history_page(user, call)

@@ -61,6 +61,8 @@ class Mailbox:
         self.history_floor = first_history_id
         self._ids = itertools.count(0x18E0000000000000)
         self._sorted: list[Message] | None = None
+        self.sent: list[bytes] = []
+        """Raw RFC 822 messages received by users.messages.send, in order."""
 
     def add_message(
         self,

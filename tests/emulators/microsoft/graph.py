@@ -1,5 +1,5 @@
 """Microsoft Graph v1.0 routes: mail folders, message delta, calendar-view
-delta, events, instances and JSON batches.
+delta, events, instances, sendMail and JSON batches.
 
 Delta rounds live on the server.  A `$skiptoken` names a round and a page
 generation.  Only the newest generation a client has requested stays
@@ -22,6 +22,7 @@ from tests.emulators.microsoft.calendars import overlaps as _overlaps
 from tests.emulators.microsoft.calendars import write_route
 from tests.emulators.microsoft.identity import Grant, Response
 from tests.emulators.microsoft.mailbox import Mailbox
+from tests.emulators.microsoft.send_mail import send_mail
 
 if TYPE_CHECKING:
     from tests.emulators.microsoft.server import GraphEmulator, Request
@@ -104,6 +105,8 @@ class GraphRoutes:
             if not grant.scopes & MAIL_SCOPES:
                 return _access_denied()
             return self._message(request, mailbox, parts[1])
+        if head == "sendMail" and len(parts) == 1:
+            return send_mail(request, mailbox, grant)
         if head in {"calendars", "calendar", "calendarView", "events"}:
             if not grant.scopes & CALENDAR_SCOPES:
                 return _access_denied()

@@ -101,6 +101,8 @@ class Mailbox:
         for well_known, display_name in WELL_KNOWN_FOLDERS:
             self.add_folder(display_name, well_known)
         self.calendars = CalendarStore(self)
+        self.sent: list[bytes | dict[str, Any]] = []
+        """Messages received by sendMail: MIME bytes, or the JSON message."""
 
     def next_seq(self) -> int:
         with self.lock:

@@ -46,6 +46,7 @@ def set_workspace_setting(
             f"{setting.env_var} instead"
         )
     value = parse_setting(name, text)
+    _check_thresholds(session, workspace, name, value)
     row = session.scalar(
         select(WorkspaceSetting).where(
             WorkspaceSetting.workspace_id == workspace.id,
@@ -57,6 +58,22 @@ def set_workspace_setting(
     else:
         row.value = value
     return value
+
+
+def _check_thresholds(
+    session: Session, workspace: Workspace, name: str, value: Any
+) -> None:
+    """Refuse a review threshold at or above the confirm threshold."""
+    if name not in ("confirm_threshold", "review_threshold"):
+        return
+    current = workspace_settings(session, workspace)
+    current[name] = value
+    confirm, review = current["confirm_threshold"], current["review_threshold"]
+    if review >= confirm:
+        raise SettingError(
+            f"review_threshold {review} must be below confirm_threshold {confirm}; "
+            "lower the review threshold or raise the confirm threshold first"
+        )
 
 
 def staff_addresses(session: Session, workspace: Workspace) -> dict[str, int]:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from warmline import (
@@ -86,11 +88,38 @@ def main(context: click.Context, database: str | None, workspace: str) -> None:
     except SettingError as error:
         raise click.UsageError(str(error)) from error
     configure_logging(settings.log_level)
-    engine = create_engine(database or settings.database_url)
-    context.call_on_close(engine.dispose)
-    migrate(engine)
+    url = database or settings.database_url
+    try:
+        engine = create_engine(url)
+        context.call_on_close(engine.dispose)
+        migrate(engine)
+    except DATABASE_ERRORS as error:
+        raise click.UsageError(database_problem(url, error)) from error
     context.obj = AppContext(session_factory(engine), workspace, settings)
     providers.register_all()
+
+
+DATABASE_ERRORS = (ArgumentError, OperationalError, ModuleNotFoundError)
+
+
+def database_problem(url: str, error: Exception) -> str:
+    """Say what is wrong with the database URL and how to fix it."""
+    shown = make_url(url).render_as_string() if "://" in url else repr(url)
+    if isinstance(error, ArgumentError):
+        return (
+            f"database URL {shown} is not a SQLAlchemy URL; use for example "
+            "sqlite:///warmline.db or postgresql+psycopg://user@host/warmline"
+        )
+    if isinstance(error, ModuleNotFoundError):
+        return (
+            f"the driver for {shown} is not installed ({error.name}); for "
+            'PostgreSQL run pip install ".[postgres]"'
+        )
+    reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    return (
+        f"cannot open the database {shown}: {reason}; check that the server "
+        "runs, or for SQLite that the folder exists and is writable"
+    )
 
 
 def user_errors(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import click
@@ -14,7 +15,7 @@ from warmline.web_models import WebRole
 # without loading FastAPI and argon2.
 
 
-@main.command("web")
+@main.command("serve")
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -61,8 +62,10 @@ def web_command(
     )
 
 
-# `warmline serve` is the same command; `web` stays for existing deployments.
-main.add_command(web_command, name="serve")
+# `warmline web`, the command's first name, stays for existing deployments.
+_web_alias = copy.copy(web_command)
+_web_alias.hidden = True
+main.add_command(_web_alias, name="web")
 
 
 @main.group("users")
@@ -82,7 +85,9 @@ def users_group() -> None:
 @click.password_option(
     "--password",
     prompt="Password",
-    help="Password of at least 12 characters; prompted for when omitted.",
+    envvar="WARMLINE_WEB_PASSWORD",
+    help="Password of at least 12 characters; read from WARMLINE_WEB_PASSWORD "
+    "or prompted for when omitted.",
 )
 @pass_app
 def users_add(app: AppContext, email: str, role: str, password: str) -> None:

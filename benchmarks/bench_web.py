@@ -11,13 +11,14 @@ and 30% of the emails are dropped as bulk or internal.  Every other
 activity has one touchpoint (95% confirmed, 3% waiting for review, 2%
 rejected, six in ten with a provider).  60,000 referrals, summed per
 practice and day, complete it; busy practices get most touchpoints and
-referrals.  It then serves the site with `warmline web` in a child process
-on a loopback port and signs in `--clients` API clients.  They request the
+referrals.  The stored last touches (warmline.last_touch) are computed
+after the COPY.  It then serves the site with `warmline web` in a child
+process on a loopback port and signs in `--clients` API clients.  They request the
 Today page, the Sources page and source pages (a fixed sample of 50
 practices and providers) concurrently, `--requests` times each, and the
 script prints p50, p95 and maximum response times per page.  The database
 is dropped afterwards unless `--keep` is given; `--database URL` measures
-a kept one again without seeding.
+a kept one again without seeding, after migrating it to the newest schema.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
 from warmline.db import create_engine, migrate, session_factory  # noqa: E402
+from warmline.last_touch import refresh_workspace_last_touches  # noqa: E402
 from warmline.web_models import WebRole  # noqa: E402
 from warmline.workspaces import get_or_create_workspace  # noqa: E402
 from web.passwords import Passwords  # noqa: E402
@@ -205,6 +207,9 @@ def seed(url: str, sources: int, activities: int, now: dt.datetime) -> None:
                     f"(SELECT max(id) FROM {table}))"
                 )
             )
+    # COPY bypasses the write paths that keep the stored last touches.
+    with sessions.begin() as session:
+        refresh_workspace_last_touches(session, workspace_id, now)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
@@ -405,6 +410,9 @@ def main() -> None:
     args = parse_args()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     if args.database:
+        engine = create_engine(args.database)
+        migrate(engine)
+        engine.dispose()
         measure_pages(args, args.database)
         return
     with scratch_database(args.keep) as url:

@@ -25,11 +25,11 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import structlog
-from sqlalchemy import Column, delete, func, select, update
+from sqlalchemy import Column, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors import ScopeListed
-from warmline import audit, store
+from warmline import audit, last_touch, store
 from warmline.audit_models import TouchpointMonthCount
 from warmline.models import (
     Account,
@@ -351,16 +351,18 @@ def remove_source(
         removal.touchpoints_deleted += _delete_where(
             Touchpoint.practice_id, practices, session
         )
+    removed = [*people, *practices]
+    touched = _sources_sharing_touchpoints(session, removed)
     removal.touchpoints_deleted += _person_touchpoints(
         session, people, touchpoints, removal
     )
-    removed = [*people, *practices]
     removal.related = _clear_references(session, removed)
     for chunk in _chunks(people):
         session.execute(delete(ReferralSource).where(ReferralSource.id.in_(chunk)))
     if practices:
         session.execute(delete(ReferralSource).where(ReferralSource.id.in_(practices)))
     removal.sources = len(removed)
+    last_touch.refresh_last_touches(session, touched - set(removed))
     session.expire_all()
     details = {
         "kind": removal.kind,
@@ -403,12 +405,45 @@ def _person_touchpoints(
     return deleted
 
 
+def _sources_sharing_touchpoints(session: Session, source_ids: list[int]) -> set[int]:
+    """Return every source that a touchpoint of these sources counts for."""
+    touchpoint_ids: set[int] = set()
+    for chunk in _chunks(source_ids):
+        touchpoint_ids.update(
+            session.scalars(
+                select(Touchpoint.id).where(
+                    or_(
+                        Touchpoint.practice_id.in_(chunk),
+                        Touchpoint.person_id.in_(chunk),
+                    )
+                )
+            )
+        )
+        touchpoint_ids.update(
+            session.scalars(
+                select(TouchpointPerson.touchpoint_id).where(
+                    TouchpointPerson.person_id.in_(chunk)
+                )
+            )
+        )
+    activity_ids: set[int] = set()
+    for chunk in _chunks(sorted(touchpoint_ids)):
+        activity_ids.update(
+            session.scalars(
+                select(Touchpoint.activity_id).where(Touchpoint.id.in_(chunk))
+            )
+        )
+    return last_touch.confirmed_sources(session, activity_ids)
+
+
 # Columns that remove_source handles itself rather than generically.
 _HANDLED = {
     ("touchpoint", "practice_id"),
     ("touchpoint", "person_id"),
     ("touchpoint_person", "person_id"),
     ("referral_source", "practice_id"),
+    # A derived summary; ON DELETE CASCADE removes a removed source's row.
+    ("source_last_touch", "source_id"),
 }
 
 
@@ -496,7 +531,9 @@ def apply_retention(
     activity_ids = list(session.scalars(old.order_by(Activity.id)))
     for chunk in _chunks(activity_ids, CHUNK):
         report.touchpoints_counted += _count_into_months(session, workspace, chunk)
+        touched = last_touch.confirmed_sources(session, chunk)
         report.activities += _delete_where(Activity.id, chunk, session)
+        last_touch.refresh_last_touches(session, touched)
     accounts = select(Account.id).where(Account.workspace_id == workspace.id)
     report.quarantined = session.execute(
         delete(QuarantinedItem).where(

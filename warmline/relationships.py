@@ -10,21 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from reminders import ColdRelationship, Relationship, find_cold
-from warmline import privacy
+from warmline import last_touch, privacy
 from warmline.models import (
-    Activity,
     ReferralSource,
     SourceKind,
     StaffMember,
-    Touchpoint,
-    TouchpointPerson,
-    TouchpointStatus,
     Workspace,
 )
 from warmline.workspaces import workspace_settings
-
-RECENT_WINDOW = dt.timedelta(days=30)
-"""Span read first by last_touches, through the index on activity time."""
 
 ID_CHUNK = 500
 """Source ids per IN list, well under SQLite's limit on bound parameters."""
@@ -33,25 +26,14 @@ ID_CHUNK = 500
 def last_touches(
     session: Session, workspace: Workspace, as_of: dt.datetime
 ) -> dict[int, dt.datetime]:
-    """Map each source id to its newest confirmed touchpoint up to `as_of`.
+    """Map each source id to its newest confirmed touch up to `as_of`.
 
-    Meetings still in the future are not touches yet.  The touches of the
-    last RECENT_WINDOW are read first: a source touched then has its newest
-    touch among them.  Only the other sources' touchpoints are then read in
-    full, so a workspace whose sources are mostly warm is not read whole.
+    Meetings still in the future are not touches yet.  The times come from
+    the stored summary (warmline.last_touch), and from the touchpoints only
+    for the few sources whose summary does not cover `as_of`.  Touches aged
+    out by retention count through their monthly counts.
     """
-    touches = _newest(
-        _confirmed_touches(session, workspace.id, as_of, since=as_of - RECENT_WINDOW)
-    )
-    others = [
-        source_id
-        for source_id in session.scalars(
-            select(ReferralSource.id).where(ReferralSource.workspace_id == workspace.id)
-        )
-        if source_id not in touches
-    ]
-    touches.update(last_touches_of(session, workspace.id, others, as_of))
-    # Touchpoints aged out by retention live on as monthly counts.
+    touches = _read_last_touches(session, workspace.id, as_of)
     for source_id, touched in privacy.aggregated_last_touches(
         session, workspace, as_of
     ).items():
@@ -63,58 +45,63 @@ def last_touches(
 def last_touches_of(
     session: Session, workspace_id: int, ids: Sequence[int], as_of: dt.datetime
 ) -> dict[int, dt.datetime]:
-    """Map each of the source `ids` to its newest confirmed touchpoint up to
-    `as_of`, reading those sources' touchpoints only.
+    """Map each of the source `ids` to its newest confirmed touch up to `as_of`.
 
     Monthly counts kept by retention are not read; last_touches adds them.
     """
-    rows: list[tuple[int, Any]] = []
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
-        rows.extend(_confirmed_touches(session, workspace_id, as_of, ids=chunk))
-    return _newest(rows)
+    return _read_last_touches(session, workspace_id, as_of, ids)
 
 
-def _confirmed_touches(
+def _read_last_touches(
     session: Session,
     workspace_id: int,
     as_of: dt.datetime,
-    since: dt.datetime | None = None,
     ids: Sequence[int] | None = None,
-) -> list[tuple[int, Any]]:
-    """Return (source id, newest touch) of practices and of people, grouped by
-    source; `since` bounds the activities read and `ids` the sources."""
-    confirmed = [
-        Touchpoint.workspace_id == workspace_id,
-        Touchpoint.status == TouchpointStatus.CONFIRMED,
-        # Redundant with the touchpoint's workspace, but it lets the query
-        # use the index on activity (workspace_id, occurred_at).
-        Activity.workspace_id == workspace_id,
-        Activity.occurred_at <= as_of,
-    ]
-    if since is not None:
-        confirmed.append(Activity.occurred_at >= since)
-    by_practice = (
-        select(Touchpoint.practice_id, func.max(Activity.occurred_at))
-        .join(Activity, Activity.id == Touchpoint.activity_id)
-        .where(*confirmed)
-        .group_by(Touchpoint.practice_id)
-    )
-    by_person = (
-        select(TouchpointPerson.person_id, func.max(Activity.occurred_at))
-        .join(Touchpoint, Touchpoint.id == TouchpointPerson.touchpoint_id)
-        .join(Activity, Activity.id == Touchpoint.activity_id)
-        .where(*confirmed)
-        .group_by(TouchpointPerson.person_id)
-    )
-    if ids is not None:
-        by_practice = by_practice.where(Touchpoint.practice_id.in_(ids))
-        by_person = by_person.where(TouchpointPerson.person_id.in_(ids))
-    return [
-        (source_id, touched)
-        for query in (by_practice, by_person)
-        for source_id, touched in session.execute(query)
-    ]
+) -> dict[int, dt.datetime]:
+    """Read the stored last touches, deriving those the table cannot give."""
+    stored = last_touch.stored_last_touches(session, workspace_id, as_of, ids)
+    touches = stored.touches
+    touches.update(_derived_last_touches(session, workspace_id, stored.stale, as_of))
+    if stored.behind:
+        # The rows are still right up to their next touch, so only the
+        # touches since the earliest of those are read, through the index
+        # on activity time when that span is short.
+        since = min(stored.behind.values())
+        behind = list(stored.behind)
+        touches.update(
+            _derived_last_touches(session, workspace_id, behind, as_of, since)
+        )
+    return touches
+
+
+def _derived_last_touches(
+    session: Session,
+    workspace_id: int,
+    ids: Sequence[int],
+    as_of: dt.datetime,
+    since: dt.datetime | None = None,
+) -> dict[int, dt.datetime]:
+    """Derive the last touches of `ids` from their touchpoints, from `since` on."""
+    rows: list[tuple[int, Any]] = []
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        touches = last_touch.touches_query(chunk, workspace_id, since)
+        query = (
+            select(touches.c.source_id, func.max(touches.c.occurred_at))
+            .where(touches.c.occurred_at <= as_of)
+            .group_by(touches.c.source_id)
+        )
+        rows.extend(
+            (source_id, touched) for source_id, touched in session.execute(query)
+        )
+    return _newest(rows)
+
+
+def refresh_last_touches(
+    session: Session, source_ids: Iterable[int], now: dt.datetime | None = None
+) -> None:
+    """Recompute the stored last touches of `source_ids`; see warmline.last_touch."""
+    last_touch.refresh_last_touches(session, source_ids, now)
 
 
 def _newest(rows: Iterable[tuple[int, Any]]) -> dict[int, dt.datetime]:
@@ -196,4 +183,11 @@ def relationships(
 def cold_relationships(
     session: Session, workspace: Workspace, as_of: dt.datetime
 ) -> list[ColdRelationship]:
+    """Return the relationships past their cadence, most overdue first.
+
+    NOTE: the Today page and /api/cold rank with this rule, while `warmline
+    cold` and `warmline remind` use warmline.remind.cold (learned cadences,
+    referral volume).  That ranking reads every confirmed touch to learn
+    cadences, which is too slow for a page until those are stored too.
+    """
     return find_cold(relationships(session, workspace, as_of), as_of)

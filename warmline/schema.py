@@ -5,6 +5,8 @@ import this module rather than warmline.models alone.
 """
 
 import warmline.audit_models  # noqa: F401  (adds its tables to Base)
+import warmline.dropped_models  # noqa: F401  (adds its tables to Base)
+import warmline.last_touch  # noqa: F401  (adds its tables to Base)
 import warmline.page_indexes  # noqa: F401  (adds indexes to core tables)
 import warmline.placement_models  # noqa: F401  (adds its tables to Base)
 import warmline.push_models  # noqa: F401  (adds its tables to Base)

@@ -36,6 +36,7 @@ from connectors.records import Activity as ActivityRecord
 from connectors.records import Quarantined, ScopeListed
 from matcher.records import Link, Reason, Signal
 from matcher.records import Status as LinkStatus
+from warmline import last_touch
 from warmline.models import (
     AccountActivity,
     Activity,
@@ -316,11 +317,13 @@ def remove_sightings(
     for chunk in _chunks([row.id for row in gone]):
         session.execute(delete(AccountActivity).where(AccountActivity.id.in_(chunk)))
     affected = {row.activity_id for row in gone}
+    touched = last_touch.confirmed_sources(session, affected)
     for chunk in _chunks(sorted(affected)):
         held = select(AccountActivity.id).where(
             AccountActivity.activity_id == Activity.id
         )
         session.execute(delete(Activity).where(Activity.id.in_(chunk), ~held.exists()))
+    last_touch.refresh_last_touches(session, touched)
     return len(gone)
 
 
@@ -442,6 +445,8 @@ def write_touchpoints(
         select(Touchpoint).where(Touchpoint.activity_id.in_(wanted))
     ).all()
     decided = _decided_in_web(session, [touchpoint.id for touchpoint in stored])
+    # Sources that lose a touch, or whose activity moved in time.
+    touched = last_touch.confirmed_sources(session, wanted.keys())
     for touchpoint in stored:
         link = wanted[touchpoint.activity_id].pop(touchpoint.practice_id, None)
         if touchpoint.decided_by is not None or touchpoint.id in decided:
@@ -460,6 +465,8 @@ def write_touchpoints(
             _apply_link(touchpoint, link)
             session.add(touchpoint)
     session.flush()
+    touched |= last_touch.confirmed_sources(session, wanted.keys())
+    last_touch.refresh_last_touches(session, touched)
 
 
 def _decided_in_web(session: Session, touchpoint_ids: list[int]) -> set[int]:

@@ -7,6 +7,7 @@ import itertools
 
 from sqlalchemy.orm import Session
 
+from warmline import last_touch
 from warmline.models import (
     Activity,
     Contact,
@@ -143,6 +144,9 @@ class World:
         )
         self.session.add(touchpoint)
         self.session.flush()
+        last_touch.refresh_last_touches(
+            self.session, last_touch.touchpoint_sources([touchpoint])
+        )
         return touchpoint
 
     def referral(

@@ -10,6 +10,7 @@ import re
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
+from warmline import last_touch
 from warmline.models import (
     Account,
     AccountActivity,
@@ -163,6 +164,7 @@ def _touchpoint(
     )
     session.add(touchpoint)
     session.flush()
+    last_touch.refresh_last_touches(session, [practice.id, person.id])
     return touchpoint
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.web.factories import NOW
 from warmline.audit_models import TouchpointMonthCount
 from warmline.models import Contact, ReferralSource, Workspace
-from warmline.relationships import RECENT_WINDOW, last_touches, relationships
+from warmline.relationships import last_touches, relationships
 from web.services.sources import SourceSearch, last_touches_of, search_sources
 
 
@@ -82,9 +82,9 @@ def test_search_health_matches_cold_rule(sessions, clinic):
         assert summary.health.last_touch == touches.get(summary.id), summary.name
 
 
-def test_last_touches_beyond_recent_window(sessions, clinic):
-    """A source touched only before the recent window keeps its old touch."""
-    later = NOW + RECENT_WINDOW * 3
+def test_last_touches_long_after(sessions, clinic):
+    """A source not touched for months keeps its old touch."""
+    later = NOW + dt.timedelta(days=90)
 
     with sessions() as session:
         workspace = session.get_one(Workspace, clinic.workspace_id)
@@ -92,4 +92,4 @@ def test_last_touches_beyond_recent_window(sessions, clinic):
         later_touches = last_touches(session, workspace, later)
 
     assert later_touches == now_touches
-    assert later - later_touches[clinic.practice_id] > RECENT_WINDOW
+    assert later - later_touches[clinic.practice_id] > dt.timedelta(days=30)

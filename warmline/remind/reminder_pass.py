@@ -22,6 +22,7 @@ from reminders import (
     find_closings,
     plan_follow_ups,
 )
+from warmline import last_touch
 from warmline.models import (
     FollowUp,
     FollowUpStatus,
@@ -68,7 +69,10 @@ def run_reminders(
     """Close resolved referrals and follow-ups, then create the follow-ups due.
 
     Running it twice with the same data changes nothing the second time.
+    It also brings up to date the stored last touches of sources whose
+    meeting has been held since (warmline.last_touch).
     """
+    last_touch.refresh_due_last_touches(session, workspace.id)
     state = load_state(session, workspace, as_of)
     closings = find_closings(state.referrals, state.touches, as_of)
     referrals_closed = _close_referrals(session, state, closings)

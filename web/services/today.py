@@ -77,6 +77,9 @@ def weekly_touchpoints(
         .where(
             Touchpoint.workspace_id == workspace_id,
             Touchpoint.status == TouchpointStatus.CONFIRMED,
+            # Redundant with the touchpoint's workspace, but it lets the
+            # query use the index on activity (workspace_id, occurred_at).
+            Activity.workspace_id == workspace_id,
             Activity.occurred_at >= dt.datetime.combine(first, dt.time.min, dt.UTC),
             Activity.occurred_at <= as_of,
         )

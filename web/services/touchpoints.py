@@ -122,6 +122,13 @@ def touchpoint_query(
         # A UNION of two indexed lookups: with OR, PostgreSQL scans every
         # touchpoint of the workspace.
         query = query.where(Touchpoint.id.in_(union(via_practice, via_person)))
+    else:
+        # Redundant with the touchpoint's workspace, but it lets PostgreSQL
+        # walk the index on activity (workspace_id, occurred_at) newest first
+        # and stop at the page's end, instead of sorting every match: 450 ms
+        # for the review queue with 1,000,000 activities.  A source's
+        # timeline is left to its indexed lookups.
+        query = query.where(Activity.workspace_id == workspace_id)
     if where.staff_member_id is not None:
         query = query.where(Activity.staff_member_id == where.staff_member_id)
     if where.kind is not None:

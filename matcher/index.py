@@ -102,13 +102,14 @@ class SourceIndex:
         self._people_at: dict[int, list[SourceRecord]] = defaultdict(list)
         self._providers_at: dict[int, tuple[SourceRecord, ...]] = {}
         self._person_names: dict[int, PersonName] = {}
+        self._alias_names: dict[int, tuple[PersonName, ...]] = {}
         self._keys_of_person: dict[int, frozenset[str]] = {}
         self._by_name_key: dict[str, list[int]] = defaultdict(list)
         self._name_keys_at: dict[int, set[str]] = defaultdict(set)
         self._by_surname: dict[str, list[int]] = defaultdict(list)
         self._by_surname_word: dict[str, list[int]] = defaultdict(list)
         self._words_by_typo_key: dict[str, set[str]] = defaultdict(set)
-        self._practice_names: dict[int, OrgName] = {}
+        self._practice_names: dict[int, tuple[OrgName, ...]] = {}
         self._by_practice_word: dict[str, list[int]] = defaultdict(list)
         self._by_house_number: dict[str, list[tuple[int, StreetAddress]]] = defaultdict(
             list
@@ -170,10 +171,12 @@ class SourceIndex:
             # sender to this practice.
             if domain and not is_free_mail_domain(domain):
                 self._by_domain[domain].append(practice)
-        org_name = parse_org_name(practice.name)
-        if org_name is not None:
-            self._practice_names[practice.id] = org_name
-            for token in org_name.key_tokens:
+        parsed = (parse_org_name(text) for text in (practice.name, *practice.aliases))
+        org_names = tuple(name for name in parsed if name is not None)
+        if org_names:
+            self._practice_names[practice.id] = org_names
+            tokens = {token for name in org_names for token in name.key_tokens}
+            for token in tokens:
                 self._by_practice_word[token].append(practice.id)
 
     def _add_person(self, person: SourceRecord) -> None:
@@ -183,14 +186,25 @@ class SourceIndex:
         if name is None:
             return
         self._person_names[person.id] = name
-        self._keys_of_person[person.id] = frozenset(blocking_keys_of_name(name))
-        for key in blocking_keys_of_name(name):
+        parsed = (parse_person_name(alias) for alias in person.aliases)
+        aliases = tuple(alias for alias in parsed if alias is not None)
+        if aliases:
+            self._alias_names[person.id] = aliases
+        names = (name, *aliases)
+        keys = {key for each in names for key in blocking_keys_of_name(each)}
+        self._keys_of_person[person.id] = frozenset(keys)
+        for key in keys:
             self._by_name_key[key].append(person.id)
             self._name_keys_at[person.practice_id].add(key)
-        for surname in name.surnames:
+        for surname in {surname for each in names for surname in each.surnames}:
             self._by_surname[surname].append(person.id)
         # A first surname is sometimes parsed as a middle name.
-        for word in {*name.surnames, *(m for m in name.middle if len(m) > 1)}:
+        surname_words = {
+            word
+            for each in names
+            for word in (*each.surnames, *(m for m in each.middle if len(m) > 1))
+        }
+        for word in surname_words:
             self._by_surname_word[word].append(person.id)
             for key in typo_keys(word):
                 self._words_by_typo_key[key].add(word)
@@ -336,9 +350,11 @@ class SourceIndex:
             known = self._person_names.get(person_id)
             if known is None:
                 continue
-            if need_given and not given_names_may_agree(name, known):
-                continue
-            similarity = compare_names(name, known)
+            similarity = 0.0
+            for each in (known, *self._alias_names.get(person_id, ())):
+                if need_given and not given_names_may_agree(name, each):
+                    continue
+                similarity = max(similarity, compare_names(name, each))
             if similarity >= min_similarity:
                 matches.append(PersonMatch(self._records[person_id], similarity))
         matches.sort(key=lambda match: -match.similarity)
@@ -393,10 +409,12 @@ class SourceIndex:
         mentions: list[PracticeMention] = []
         text_words = frozenset(tokens)
         for practice_id in candidates:
-            org_name = self._practice_names[practice_id]
-            if max_coverage(org_name, text_words) < min_coverage:
-                continue
-            coverage = coverage_in_text(org_name, tokens)
+            # The practice's name and each alias; the best coverage counts.
+            coverage = 0.0
+            for org_name in self._practice_names[practice_id]:
+                if max_coverage(org_name, text_words) < min_coverage:
+                    continue
+                coverage = max(coverage, coverage_in_text(org_name, tokens))
             if coverage >= min_coverage:
                 mentions.append(PracticeMention(self._records[practice_id], coverage))
         mentions.sort(key=lambda mention: -mention.coverage)

@@ -29,6 +29,8 @@ class SourceRecord:
     domains: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
     address: str | None = None
+    aliases: tuple[str, ...] = ()
+    """Other names of the source: "LSO" for a practice, "Bob Smith" for a person."""
 
 
 class Signal(enum.StrEnum):

@@ -219,11 +219,36 @@ class ReferralSource(Base):
     emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     phones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    aliases: Mapped[list[str]] = mapped_column(
+        JSON, default=list, comment="other names, from the sources CSV"
+    )
+    learned: Mapped[dict[str, list[str]]] = mapped_column(
+        JSON,
+        default=dict,
+        comment="{emails, domains, aliases} taught by review decisions; "
+        "a CSV re-import leaves them",
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     practice: Mapped[ReferralSource | None] = relationship(remote_side=[id])
     owner: Mapped[StaffMember | None] = relationship()
+
+    def known(self, field: str) -> list[str]:
+        """Return the listed and learned "emails", "domains" or "aliases"."""
+        listed: list[str] = getattr(self, field) or []
+        learned = (self.learned or {}).get(field, [])
+        return list(dict.fromkeys([*listed, *learned]))
+
+    def learn(self, field: str, value: str) -> bool:
+        """Add a value a review decision taught; return False if already known."""
+        if value in self.known(field):
+            return False
+        learned = dict(self.learned or {})
+        learned[field] = [*learned.get(field, []), value]
+        self.learned = learned
+        self.updated_at = utcnow()
+        return True
 
     __mapper_args__ = {"polymorphic_on": "kind"}
 

@@ -35,9 +35,11 @@ from sqlalchemy.orm import Session
 from connectors.records import ActivityKind
 from matcher import (
     SourceIndex,
+    compare_names,
     exclusion_key,
     is_automated_address,
     is_free_mail_domain,
+    parse_person_name,
 )
 from matcher.evidence import Evidence
 from matcher.filters import is_internal_address
@@ -45,7 +47,7 @@ from matcher.match import meeting_text_evidence
 from matcher.records import MatchSettings, Signal
 from matcher.signals import participant_evidence
 from matcher.text import domain_of
-from warmline import audit
+from warmline import audit, last_touch
 from warmline.matching import matcher_inputs, prepared_activity, rematch_in_session
 from warmline.models import (
     Activity,
@@ -56,7 +58,6 @@ from warmline.models import (
     TouchpointPerson,
     TouchpointStatus,
     Workspace,
-    utcnow,
 )
 from warmline.review_models import MatchExclusion
 from warmline.web_models import DecisionAction, TouchpointDecision
@@ -104,7 +105,7 @@ class DecisionError(ValueError):
 class Lesson:
     """One thing a decision taught the matcher, in words for the decider."""
 
-    kind: str  # "address", "domain" or "exclusion"
+    kind: str  # "address", "domain", "alias" or "exclusion"
     source_id: int
     source_name: str
     value: str
@@ -224,6 +225,7 @@ def decide(
         touchpoint.status = STATUS_FOR_ACTION[action]
         _record(session, actor, touchpoint, action, previous, now)
     session.flush()
+    last_touch.refresh_last_touches(session, last_touch.touchpoint_sources(touchpoints))
     teacher = _Teacher(session, actor)
     if action is DecisionAction.CONFIRM:
         lessons = teacher.learn_from_confirmations(touchpoints)
@@ -289,6 +291,8 @@ def reassign(
     """
     (original,) = _touchpoints(session, actor, [touchpoint_id])
     practice, person = _target(session, actor, practice_id, person_id)
+    # The people the original counted for before the change lose its touch.
+    touched = last_touch.touchpoint_sources([original])
     teacher = _Teacher(session, actor)
     if practice.id == original.practice_id:
         previous = original.status
@@ -296,6 +300,8 @@ def reassign(
         _set_person(original, person)
         _record(session, actor, original, DecisionAction.REASSIGN, previous, now)
         session.flush()
+        touched |= last_touch.touchpoint_sources([original])
+        last_touch.refresh_last_touches(session, touched)
         lessons = teacher.learn_from_confirmations([original], person is not None)
         return Outcome([original], lessons, teacher.rematch_learned(lessons))
     target = session.scalar(
@@ -305,6 +311,8 @@ def reassign(
         )
     )
     target_previous = target.status if target is not None else None
+    if target is not None:
+        touched |= last_touch.touchpoint_sources([target])
     if target is None:
         # A person's link has no matcher reasons; touchpoint_decision records
         # who made it.
@@ -324,6 +332,8 @@ def reassign(
     _record(session, actor, original, DecisionAction.REASSIGN, previous, now, target)
     _record(session, actor, target, DecisionAction.REASSIGN, target_previous, now)
     session.flush()
+    touched |= last_touch.touchpoint_sources([original, target])
+    last_touch.refresh_last_touches(session, touched)
     lessons = teacher.exclude([original])
     lessons += teacher.learn_from_confirmations([target], person is not None)
     return Outcome([target], lessons, teacher.rematch_learned(lessons))
@@ -428,6 +438,7 @@ class _Teacher:
                     person_id = touchpoint.person_id
                 if person_id is not None:
                     lessons.extend(self._learn_address(touchpoint, value, person_id))
+                    lessons.extend(self._learn_alias(person_id, evidence))
             # The latest decision wins over an earlier rejection of the pair.
             keys = [exclusion_key(field, value) for field, value, _ in found]
             self._session.execute(
@@ -450,9 +461,7 @@ class _Teacher:
 
         lessons: list[Lesson] = []
         person = self._session.get_one(ReferralSource, person_id)
-        if address not in person.emails:
-            person.emails = [*person.emails, address]
-            person.updated_at = utcnow()
+        if person.learn("emails", address):
             lessons.append(Lesson("address", person.id, person.name, address))
 
         domain = domain_of(address)
@@ -461,13 +470,34 @@ class _Teacher:
             domain
             and not is_free_mail_domain(domain)
             and index.practices_with_domain(domain) is None
-            and domain not in practice.domains
+            and domain not in practice.known("domains")
             and _domain_spells(domain, practice.name)
         ):
-            practice.domains = [*practice.domains, domain]
-            practice.updated_at = utcnow()
+            practice.learn("domains", domain)
             lessons.append(Lesson("domain", practice.id, practice.name, domain))
         return lessons
+
+    def _learn_alias(self, person_id: int, evidence: list[Evidence]) -> list[Lesson]:
+        """Add the display name a person was matched by, if it is another name.
+
+        "Bob Smith" for Robert Smith, or a maiden name, then matches exactly
+        next time, from any address.  A name that parses to the person's own
+        name ("Priya Raman" for "Priya Raman, MD") adds nothing.
+        """
+        person = self._session.get_one(ReferralSource, person_id)
+        own = parse_person_name(person.name)
+        for item in evidence:
+            shown = item.observed
+            if item.person_id != person_id or item.signal is not Signal.NAME:
+                continue
+            if not shown or "@" in shown:
+                continue
+            parsed = parse_person_name(shown)
+            if parsed is None or own is None or compare_names(parsed, own) >= 1.0:
+                continue
+            if person.learn("aliases", shown):
+                return [Lesson("alias", person.id, person.name, shown)]
+        return []
 
     def exclude(self, touchpoints: Iterable[Touchpoint]) -> list[Lesson]:
         lessons: list[Lesson] = []
@@ -489,7 +519,7 @@ class _Teacher:
                 | (ReferralSource.practice_id == practice_id)
             )
         )
-        return {address for source in rows for address in source.emails}
+        return {address for source in rows for address in source.known("emails")}
 
     def _add_exclusion(self, practice_id: int, field: str, value: str) -> Lesson | None:
         key = exclusion_key(field, value)
@@ -640,15 +670,22 @@ def _correspondents(session: Session, activity_id: int) -> list[str]:
 
 
 def find_source(
-    session: Session, workspace_id: int, text: str, kind: SourceKind | None = None
+    session: Session,
+    workspace_id: int,
+    text: str,
+    kind: SourceKind | None = None,
+    practice_id: int | None = None,
 ) -> ReferralSource:
     """Return the source with this id or exact name (any case), or raise.
 
+    With `practice_id`, only that practice's providers and contacts count.
     Raises NotFoundError when nothing or more than one source fits.
     """
     query = select(ReferralSource).where(ReferralSource.workspace_id == workspace_id)
     if kind is not None:
         query = query.where(ReferralSource.kind == kind)
+    if practice_id is not None:
+        query = query.where(ReferralSource.practice_id == practice_id)
     if text.isdigit():
         found = session.scalars(query.where(ReferralSource.id == int(text))).all()
     else:
@@ -656,8 +693,13 @@ def find_source(
             query.where(func.lower(ReferralSource.name) == text.strip().lower())
         ).all()
     what = kind.value if kind else "source"
+    if practice_id is not None:
+        what = "provider or contact of that practice"
     if not found:
-        raise NotFoundError(f"no {what} with id or name {text!r}")
+        raise NotFoundError(
+            f"no {what} with id or name {text!r}; `warmline sources list` "
+            "shows every source with its id"
+        )
     if len(found) > 1:
         ids = ", ".join(str(source.id) for source in found)
         raise NotFoundError(

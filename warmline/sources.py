@@ -54,6 +54,9 @@ COLUMN_ALIASES = {
     "e_mail_address": "emails",
     "email_addresses": "emails",
     "domains": "domains",
+    "aliases": "aliases",
+    "alias": "aliases",
+    "other_names": "aliases",
     "domain": "domains",
     "email_domains": "domains",
     "phones": "phones",
@@ -101,6 +104,7 @@ class SourceRow:
     phones: list[str]
     address: str | None
     npi: str | None
+    aliases: list[str]
     owner: str | None
     cadence_days: int | None
 
@@ -188,9 +192,18 @@ def parse_row(path: Path, line: int, raw: dict[str, str], region: str) -> Source
         ],
         address=raw.get("address") or None,
         npi=_npi(raw.get("npi", ""), fail),
+        # Only ';' separates aliases, since a name may contain a comma.
+        aliases=[
+            part.strip() for part in raw.get("aliases", "").split(";") if part.strip()
+        ],
         owner=_owner(raw.get("owner", ""), fail),
         cadence_days=_cadence(raw.get("cadence_days", ""), fail),
     )
+
+
+def _aliases(value: str) -> list[str]:
+    # Only ';' separates aliases, since a name may contain a comma.
+    return [part.strip() for part in value.split(";") if part.strip()]
 
 
 def _email(value: str, fail: FailFactory) -> str:
@@ -350,6 +363,7 @@ def _upsert(
         "emails": row.emails,
         "domains": row.domains,
         "phones": row.phones,
+        "aliases": row.aliases,
     }
     source = _find_existing(session, workspace, row)
     if source is None:
@@ -384,8 +398,9 @@ def source_records(session: Session, workspace: Workspace) -> list[SourceRecord]
             name=source.name,
             practice_id=source.practice_id,
             title=source.title,
-            emails=tuple(source.emails),
-            domains=tuple(source.domains),
+            emails=tuple(source.known("emails")),
+            domains=tuple(source.known("domains")),
+            aliases=tuple(source.known("aliases")),
             phones=tuple(source.phones),
             address=source.address,
         )

@@ -176,12 +176,12 @@ def _is_own(domain: str, own_domains: set[str]) -> bool:
 
 def _known_domains(session: Session, workspace: Workspace) -> set[str]:
     rows = session.scalars(
-        select(ReferralSource.domains).where(
+        select(ReferralSource).where(
             ReferralSource.workspace_id == workspace.id,
             ReferralSource.kind == SourceKind.PRACTICE,
         )
     )
-    return {domain for domains in rows for domain in domains}
+    return {domain for practice in rows for domain in practice.known("domains")}
 
 
 def _judge(session: Session, domain: str, group: _Staged) -> Suggestion | None:

@@ -141,7 +141,7 @@ def test_confirming_teaches_the_address_found_by_name(clinic):
     output = run(clinic.url, "review", "confirm", str(first.id), "--as", STAFF)
 
     assert "learned: address priya.r@gmail.example added to Priya Raman, MD" in output
-    assert "priya.r@gmail.example" in clinic.source("Priya Raman, MD").emails
+    assert "priya.r@gmail.example" in clinic.source("Priya Raman, MD").known("emails")
     # The other message from the address no longer waits for review.
     again = clinic.touchpoints("m2")["Lakeside Orthopedics"]
     assert again.id == second.id
@@ -170,13 +170,16 @@ def test_confirming_learns_a_domain_that_spells_the_practice(clinic):
     output = run(clinic.url, "review", "confirm", str(lakeside.id), str(cedar.id))
 
     assert "domain lakesideortho.example added to Lakeside Orthopedics" in output
-    assert clinic.source("Lakeside Orthopedics").domains == ["lakesideortho.example"]
+    assert clinic.source("Lakeside Orthopedics").known("domains") == [
+        "lakesideortho.example"
+    ]
     # A domain that does not spell the practice's name is not learned.
-    assert (
-        "bighealth-system.example"
-        not in clinic.source("Cedar Internal Medicine").domains
+    assert "bighealth-system.example" not in clinic.source(
+        "Cedar Internal Medicine"
+    ).known("domains")
+    assert "dk@bighealth-system.example" in clinic.source("David Kim, MD").known(
+        "emails"
     )
-    assert "dk@bighealth-system.example" in clinic.source("David Kim, MD").emails
 
 
 def test_rejecting_excludes_the_pair_but_not_a_listed_address(clinic):
@@ -306,7 +309,7 @@ def test_suggest_accept_and_dismiss(clinic):
 
     listed = run(clinic.url, "sources", "suggest")
 
-    assert "domain:pinecrest-pediatrics.example  3 activit(y/ies)" in listed
+    assert "domain:pinecrest-pediatrics.example  3 activities" in listed
     assert "clinicians (for example Dr. Ann Lee)" in listed
     for absent in ("acme-insurance", "gmail", "quiet-clinic"):
         assert absent not in listed
@@ -321,7 +324,10 @@ def test_suggest_accept_and_dismiss(clinic):
         "Pinecrest Pediatrics",
     )
 
-    assert "'Pinecrest Pediatrics' with 1 provider(s); 3 past" in output
+    assert (
+        "'Pinecrest Pediatrics' with 1 provider(s); 3 activities from the past"
+        in output
+    )
     practice = clinic.source("Pinecrest Pediatrics")
     assert practice.domains == ["pinecrest-pediatrics.example"]
     for key in ("s1", "s2", "s3"):
@@ -348,3 +354,106 @@ def test_dismissed_suggestion_stays_away(clinic):
     key = "domain:pinecrest-pediatrics.example"
     run(clinic.url, "sources", "suggest", "--dismiss", key)
     assert "no suggestions" in run(clinic.url, "sources", "suggest")
+
+
+def test_confirming_learns_an_alias(clinic, tmp_path):
+    more = tmp_path / "smith.csv"
+    more.write_text(
+        SOURCES.splitlines()[0]
+        + '\nprovider,"Robert Smith, MD",Lakeside Orthopedics,,,,,,,,\n',
+        encoding="utf-8",
+    )
+    run(clinic.url, "sources", "import", str(more))
+    clinic.sync([message("Bob Smith <bsmith@gmail.example>", STAFF, days_ago(6), "a1")])
+    first = clinic.touchpoints("a1")["Lakeside Orthopedics"]
+
+    output = run(clinic.url, "review", "confirm", str(first.id))
+
+    assert "learned: alias Bob Smith added to Robert Smith, MD" in output
+    assert clinic.source("Robert Smith, MD").known("aliases") == ["Bob Smith"]
+    # The same name from another address now matches the alias exactly.
+    clinic.sync([message("Bob Smith <bob.s@gmail.example>", STAFF, days_ago(2), "a2")])
+    second = clinic.touchpoints("a2")["Lakeside Orthopedics"]
+    assert second.confidence > first.confidence
+
+
+def test_reimport_keeps_what_review_taught(clinic, tmp_path):
+    personal = "Priya Raman <priya.r@gmail.example>"
+    clinic.sync([message(personal, STAFF, days_ago(10), "t1")])
+    link = clinic.touchpoints("t1")["Lakeside Orthopedics"]
+    run(clinic.url, "review", "confirm", str(link.id))
+    again = tmp_path / "again.csv"
+    again.write_text(SOURCES, encoding="utf-8")
+
+    run(clinic.url, "sources", "import", str(again))
+
+    priya = clinic.source("Priya Raman, MD")
+    assert priya.emails == ["praman@lakeside-ortho.example"]
+    assert "priya.r@gmail.example" in priya.known("emails")
+
+
+def test_practice_alias_from_csv_names_meetings(clinic, tmp_path):
+    aliased = tmp_path / "aliases.csv"
+    aliased.write_text(
+        SOURCES.splitlines()[0] + ",aliases\n"
+        "practice,Lakeside Orthopedics,,,,,,,,,,LSO; Lakeside Bone and Joint\n",
+        encoding="utf-8",
+    )
+    run(clinic.url, "sources", "import", str(aliased))
+    calendar = tmp_path / "meetings.ics"
+    calendar.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:lso-lunch@test.example\r\n"
+        "DTSTAMP:20261101T120000Z\r\nDTSTART:20261120T170000Z\r\n"
+        "DTEND:20261120T180000Z\r\nSUMMARY:Lunch at LSO\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    output = run(clinic.url, "accounts", "add", "ics", str(calendar), "--staff", STAFF)
+    account_id = re.search(r"account (\d+)", output).group(1)
+
+    run(clinic.url, "sync", "--account", account_id)
+
+    assert clinic.source("Lakeside Orthopedics").aliases == [
+        "LSO",
+        "Lakeside Bone and Joint",
+    ]
+    with clinic.sessions() as session:
+        practices = session.scalars(
+            select(ReferralSource.name)
+            .join(Touchpoint, Touchpoint.practice_id == ReferralSource.id)
+            .join(Activity, Activity.id == Touchpoint.activity_id)
+            .where(Activity.external_id == "lso-lunch@test.example")
+        ).all()
+    assert practices == ["Lakeside Orthopedics"]
+
+
+def test_reassign_person_is_looked_up_at_the_practice(clinic, tmp_path):
+    twin = tmp_path / "twin.csv"
+    twin.write_text(
+        SOURCES.splitlines()[0]
+        + '\nprovider,"Grace Kim, MD",Cedar Internal Medicine,,,,,,,,\n',
+        encoding="utf-8",
+    )
+    run(clinic.url, "sources", "import", str(twin))
+    clinic.sync([message("Grace Kim <gk@gmail.example>", STAFF, days_ago(3), "g1")])
+    links = clinic.touchpoints("g1")
+    some = next(iter(links.values()))
+
+    run(
+        clinic.url, "review", "reassign", str(some.id),
+        "--practice", "Cedar Internal Medicine", "--person", "Grace Kim, MD",
+        "--as", STAFF,
+    )  # fmt: skip
+
+    cedar = clinic.touchpoints("g1")["Cedar Internal Medicine"]
+    with clinic.sessions() as session:
+        person = session.get_one(ReferralSource, cedar.person_id)
+        practice_name = person.practice.name
+        actors = set(
+            session.scalars(
+                select(AuditRecord.actor).where(AuditRecord.action.like("review.%"))
+            )
+        )
+    assert practice_name == "Cedar Internal Medicine"
+    assert all(actor.endswith(f" as {STAFF}") for actor in actors)

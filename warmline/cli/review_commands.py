@@ -19,6 +19,10 @@ from warmline.web_models import DecisionAction
 REVIEW_ERRORS = (review.NotFoundError, review.DecisionError)
 
 
+def _activities(count: int) -> str:
+    return f"{count} activit{'y' if count == 1 else 'ies'}"
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -30,14 +34,19 @@ def _deciding(
     """Open a transaction and the command-line user's review actor."""
     with app.transaction() as (session, workspace):
         staff_id = None
+        label = audit.cli_actor()
         if as_staff:
             member = staff.find_staff(session, workspace, as_staff)
             staff_id = member.id
-        actor = review.Actor(workspace.id, None, staff_id, audit.cli_actor())
+            label = f"{label} as {member.email}"
+        actor = review.Actor(workspace.id, None, staff_id, label)
         try:
             yield session, workspace, actor
         except REVIEW_ERRORS as error:
-            raise click.ClickException(str(error)) from error
+            message = str(error)
+            if message.startswith("no touchpoint"):
+                message += "; `warmline review list` shows the waiting ones"
+            raise click.ClickException(message) from error
 
 
 AS_OPTION = click.option(
@@ -85,7 +94,9 @@ def _print_outcome(verb: str, outcome: review.Outcome) -> None:
     for lesson in outcome.lessons:
         click.echo(f"  learned: {lesson}")
     if outcome.rematched:
-        click.echo(f"  matched {outcome.rematched} waiting activit(y/ies) again")
+        click.echo(
+            f"  matched {_activities(outcome.rematched)} waiting for review again"
+        )
 
 
 def _decide_command(action: DecisionAction, verb: str) -> Callable[..., None]:
@@ -146,7 +157,10 @@ def review_reassign(
         )
         person_id = None
         if person is not None:
-            person_id = review.find_source(session, workspace.id, person).id
+            chosen = review.find_source(
+                session, workspace.id, person, practice_id=target.id
+            )
+            person_id = chosen.id
         outcome = review.reassign(
             session, actor, touchpoint_id, target.id, person_id, _now()
         )
@@ -183,7 +197,7 @@ def rematch_command(app: AppContext, activity_ids: tuple[int, ...]) -> None:
     )
     click.echo("", err=True)
     click.echo(
-        f"{report.activities} activit(y/ies) matched again: {report.linked} linked, "
+        f"{_activities(report.activities)} matched again: {report.linked} linked, "
         f"{report.dropped} dropped"
     )
     with app.transaction() as (session, workspace):
@@ -223,7 +237,7 @@ def sources_suggest(
                     f"created practice #{accepted.practice.id} "
                     f"{accepted.practice.name!r} with "
                     f"{len(accepted.providers)} provider(s); "
-                    f"{accepted.rematch.linked} past activit(y/ies) now linked"
+                    f"{_activities(accepted.rematch.linked)} from the past now linked"
                 )
                 return
             if dismiss_key:
@@ -240,7 +254,7 @@ def sources_suggest(
         return
     for item in found:
         click.echo(
-            f"{item.key}  {item.activities} activit(y/ies), "
+            f"{item.key}  {_activities(item.activities)}, "
             f"{item.first_seen:%Y-%m-%d} to {item.last_seen:%Y-%m-%d}"
         )
         for reason in item.reasons:

@@ -144,6 +144,9 @@ class StaffMember(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    working_hours: Mapped[str | None] = mapped_column(
+        String(200), comment="their own working hours; null: the workspace's"
+    )
     addresses: Mapped[list[StaffAddress]] = relationship(
         back_populates="staff_member", cascade="all, delete-orphan"
     )

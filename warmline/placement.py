@@ -115,6 +115,8 @@ class _FollowUp:
 class _Staff:
     email: str
     zone: zoneinfo.ZoneInfo
+    hours: WorkingHours | None = None
+    """Their own working hours; None: the workspace's."""
 
 
 @dataclasses.dataclass
@@ -210,7 +212,11 @@ def _load(
         search_days=values["placement_search_days"],
     )
     staff = {
-        member.id: _Staff(member.email, zoneinfo.ZoneInfo(member.timezone))
+        member.id: _Staff(
+            member.email,
+            zoneinfo.ZoneInfo(member.timezone),
+            WorkingHours.parse(member.working_hours) if member.working_hours else None,
+        )
         for member in session.scalars(
             select(StaffMember).where(StaffMember.workspace_id == workspace.id)
         )
@@ -517,7 +523,7 @@ def _reschedule(
     slot, request = _free_slot(run, busy, follow_up)
     if slot is None:
         # The event stays at its old time; the next pass tries again.
-        detail = "not moved: " + _no_slot_detail(run, request)
+        detail = "not moved: " + _no_slot_detail(run, follow_up, request)
         _store(run, row_id, detail=detail)
         return _outcome(run, follow_up, "unchanged", start=event.start, detail=detail)
     draft = _draft(run, follow_up, *slot)
@@ -608,7 +614,7 @@ def _create(
         return _outcome(run, follow_up, "adopted", start=found.start)
     slot, request = _free_slot(run, busy, follow_up)
     if slot is None:
-        detail = _no_slot_detail(run, request)
+        detail = _no_slot_detail(run, follow_up, request)
         _store(run, row_id, status=UNPLACED, detail=detail)
         return _outcome(run, follow_up, "not placed", detail=detail)
     draft = _draft(run, follow_up, *slot)
@@ -653,14 +659,19 @@ def _free_slot(
         request.last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone
     ).astimezone(dt.UTC)
     busy_spans = busy.covering(low, high)
-    return find_slot(request, run.settings.hours, busy_spans), request
+    return find_slot(request, _hours(run, follow_up), busy_spans), request
 
 
-def _no_slot_detail(run: _Pass, request: SlotRequest) -> str:
+def _hours(run: _Pass, follow_up: _FollowUp) -> WorkingHours:
+    """Return the assignee's own working hours, else the workspace's."""
+    return run.staff[follow_up.staff_id].hours or run.settings.hours
+
+
+def _no_slot_detail(run: _Pass, follow_up: _FollowUp, request: SlotRequest) -> str:
     minutes = int(run.settings.duration.total_seconds() // 60)
     return (
         f"no free {minutes}-minute slot within working hours "
-        f"'{run.settings.hours.text}' ({request.zone.key}) from "
+        f"'{_hours(run, follow_up).text}' ({request.zone.key}) from "
         f"{request.first_day.isoformat()} to {request.last_day.isoformat()}; free "
         "some time on the calendar or raise placement_search_days"
     )

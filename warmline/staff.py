@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from warmline.csvfile import CsvInputError, read_rows, split_list
 from warmline.models import StaffAddress, StaffMember, Workspace
+from warmline.settings import SettingError, parse_setting
 
 COLUMN_ALIASES = {
     "email": "email",
@@ -24,6 +25,8 @@ COLUMN_ALIASES = {
     "alias": "aliases",
     "other_addresses": "aliases",
     "timezone": "timezone",
+    "working_hours": "working_hours",
+    "hours": "working_hours",
     "time_zone": "timezone",
     "tz": "timezone",
 }
@@ -39,6 +42,21 @@ class StaffInput:
     name: str
     aliases: tuple[str, ...] = ()
     timezone: str = "UTC"
+    working_hours: str | None = None
+    """Their own working hours ("mon-fri 08:00-17:00"); None keeps what is
+    stored and an empty text falls back to the workspace's `working_hours`."""
+
+
+def check_working_hours(text: str) -> str | None:
+    """Return working hours in their stored form, None for empty, or raise."""
+    if not text.strip():
+        return None
+    try:
+        return parse_setting("working_hours", text)  # type: ignore[no-any-return]
+    except SettingError as error:
+        raise StaffError(
+            str(error).replace("value for working_hours", "working hours")
+        ) from error
 
 
 def normalize_address(value: str) -> str:
@@ -78,6 +96,8 @@ def upsert_staff(
         session.add(staff)
     staff.name = data.name
     staff.timezone = timezone
+    if data.working_hours is not None:
+        staff.working_hours = check_working_hours(data.working_hours)
     kept = [row for row in staff.addresses if row.address in addresses]
     known = {row.address for row in kept}
     staff.addresses = kept + [
@@ -115,6 +135,7 @@ def import_staff(session: Session, workspace: Workspace, path: Path) -> int:
                     name=row["name"],
                     aliases=tuple(split_list(row.get("aliases", ""))),
                     timezone=row.get("timezone") or "UTC",
+                    working_hours=row.get("working_hours") or None,
                 ),
             )
         )

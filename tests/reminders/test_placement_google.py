@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -232,6 +233,22 @@ def test_slot_in_staff_time_zone(clinic, side):
 
     # 13:00 in Chicago is 19:00 UTC in December.
     assert outcomes[first].starts_at == NINE_LOCAL + dt.timedelta(hours=4)
+
+
+def test_staff_member_own_working_hours(clinic, side):
+    clinic.setting("working_hours", "mon-fri 13:00-17:00")
+    sam = clinic.staff(SAM, "Sam Ortiz")
+    with clinic.sessions.begin() as session:
+        session.get_one(StaffMember, sam).working_hours = "mon-fri 07:00-11:00"
+    first = clinic.follow_up(sam, "Riverside Family Medicine")
+
+    outcomes = clinic.place()
+
+    # Within Sam's morning hours in Chicago, not the workspace's afternoon.
+    start = outcomes[first].starts_at
+    assert start is not None
+    local = start.astimezone(ZoneInfo("America/Chicago"))
+    assert dt.time(7) <= local.time() < dt.time(11)
 
 
 def test_command_places_and_reports(clinic, server, database_url, monkeypatch):

@@ -59,3 +59,18 @@ def test_config_values_that_cannot_work(database_url):
     assert "'not_a_domain' is not a domain such as example.com" in domain.output
     assert "'@@@' is neither an address" in blocked.output
     assert config("review_threshold", "0.6").exit_code == 0
+
+
+def test_staff_working_hours_checked(database_url):
+    def add(hours: str):
+        return invoke(
+            "--database", database_url, "staff", "add", "sam@alpha.example",
+            "--name", "Sam", "--working-hours", hours,
+        )  # fmt: skip
+
+    bad = add("mon-fri 25:00-17:00")
+    good = add("mon-thu 07:00-15:30")
+
+    assert bad.exit_code == 1
+    assert "25:00" in bad.output
+    assert good.exit_code == 0, good.output

@@ -74,16 +74,25 @@ def staff_group() -> None:
 @click.option("--name", required=True, help="Full name of the staff member.")
 @click.option("--alias", "aliases", multiple=True, help="Another address of theirs.")
 @click.option("--timezone", default="UTC", show_default=True, help="IANA time zone.")
+@click.option(
+    "--working-hours",
+    help="Their own hours for follow-up events, e.g. 'mon-fri 08:00-17:00'; "
+    "'' goes back to the workspace's working_hours.",
+)
 @pass_app
 @user_errors
 def staff_add(
-    app: AppContext, email: str, name: str, aliases: tuple[str, ...], timezone: str
+    app: AppContext,
+    email: str,
+    name: str,
+    aliases: tuple[str, ...],
+    timezone: str,
+    working_hours: str | None,
 ) -> None:
     """Create or update the staff member with address EMAIL."""
+    data = staff.StaffInput(email, name, aliases, timezone, working_hours)
     with app.transaction() as (session, workspace):
-        member = staff.upsert_staff(
-            session, workspace, staff.StaffInput(email, name, aliases, timezone)
-        )
+        member = staff.upsert_staff(session, workspace, data)
         addresses = sorted(row.address for row in member.addresses)
     click.echo(f"staff member {name} <{email}>: {len(addresses)} address(es)")
 

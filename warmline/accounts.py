@@ -182,31 +182,49 @@ def _upsert_server_account(
     location: str,
     options: dict[str, Any],
 ) -> tuple[Account, bool]:
+    account, created = _owned_account(
+        session, workspace.id, staff, provider, location, "registered"
+    )
+    account.options = options
+    account.status = AccountStatus.ACTIVE
+    session.flush()
+    return account, created
+
+
+def _owned_account(
+    session: Session,
+    workspace_id: int,
+    staff: StaffMember,
+    provider: str,
+    location: str,
+    verb: str,
+) -> tuple[Account, bool]:
+    """Return the account at `location`, created for `staff` when missing.
+
+    Raises AccountError when it belongs to another staff member.
+    """
     account = session.scalar(
         select(Account).where(
-            Account.workspace_id == workspace.id,
+            Account.workspace_id == workspace_id,
             Account.provider == provider,
             Account.location == location,
         )
     )
-    created = account is None
     if account is None:
         account = Account(
-            workspace_id=workspace.id,
+            workspace_id=workspace_id,
             staff_member_id=staff.id,
             provider=provider,
             location=location,
         )
         session.add(account)
-    elif account.staff_member_id != staff.id:
+        return account, True
+    if account.staff_member_id != staff.id:
         raise AccountError(
-            f"{location} is already registered for staff member "
+            f"{location} is already {verb} for staff member "
             f"{account.staff_member.email}; remove that account first"
         )
-    account.options = options
-    account.status = AccountStatus.ACTIVE
-    session.flush()
-    return account, created
+    return account, False
 
 
 def upsert_connected_account(
@@ -224,26 +242,9 @@ def upsert_connected_account(
     where the last one stopped.  Raises AccountError when `location` is
     connected for another staff member.
     """
-    account = session.scalar(
-        select(Account).where(
-            Account.workspace_id == workspace_id,
-            Account.provider == provider,
-            Account.location == location,
-        )
+    account, _ = _owned_account(
+        session, workspace_id, staff, provider, location, "connected"
     )
-    if account is None:
-        account = Account(
-            workspace_id=workspace_id,
-            staff_member_id=staff.id,
-            provider=provider,
-            location=location,
-        )
-        session.add(account)
-    elif account.staff_member_id != staff.id:
-        raise AccountError(
-            f"{location} is already connected for staff member "
-            f"{account.staff_member.email}; remove that account first"
-        )
     account.options = {**(account.options or {}), **options}
     account.status = AccountStatus.ACTIVE
     account.last_error = None

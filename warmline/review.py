@@ -412,7 +412,7 @@ class _Teacher:
                     evidence = meeting_text_evidence(field, text, index)
                     found.append((field, text, _for(evidence, touchpoint.practice_id)))
             # Without a stored subject (subject_mode metadata), only the
-            # reasons record what the title said, so the event's UID is the key.
+            # reasons record the title's words, so the event's UID is the key.
             if _has_meeting_text_reason(touchpoint):
                 found.append(("event", record.external_id, [_MEETING_TEXT]))
         return found

@@ -70,7 +70,7 @@ class Correspondent:
 
 @dataclasses.dataclass
 class Suggestion:
-    """A domain whose correspondents look like a practice we do not know."""
+    """A domain whose correspondents look like a practice that no source lists."""
 
     key: str
     domain: str

@@ -91,6 +91,7 @@ def add_account(
     }
     member = chosen_staff_member(db, principal, staff_member_id)
     workspace = db.get_one(Workspace, principal.workspace_id)
+
     try:
         if not password:
             raise accounts.AccountError("the password is missing; type the password")
@@ -108,6 +109,7 @@ def add_account(
     except accounts.AccountError as error:
         db.rollback()
         return _form_page(request, db, principal, kind, values, str(error), 422)
+
     audit.record(
         db,
         f"web:{principal.user_id}",
@@ -117,6 +119,7 @@ def add_account(
         workspace=workspace,
     )
     db.commit()
+
     settings = oauth_setup(request).settings
     box = load_secret_box(settings.secret_keys, Path(settings.secret_key_file))
     DatabaseCredentialStore(web_state(request).sessions, account.id, box).save(password)

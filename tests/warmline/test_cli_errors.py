@@ -74,3 +74,13 @@ def test_staff_working_hours_checked(database_url):
     assert bad.exit_code == 1
     assert "25:00" in bad.output
     assert good.exit_code == 0, good.output
+
+
+def test_new_sqlite_file_is_announced_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+
+    first = invoke("--database", url, "init")
+    second = invoke("--database", url, "init")
+
+    assert "created a new, empty database at" in first.stderr
+    assert "created a new" not in second.stderr

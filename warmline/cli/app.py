@@ -89,17 +89,38 @@ def main(context: click.Context, database: str | None, workspace: str) -> None:
         raise click.UsageError(str(error)) from error
     configure_logging(settings.log_level)
     url = database or settings.database_url
+    new_file = _new_sqlite_file(url)
     try:
         engine = create_engine(url)
         context.call_on_close(engine.dispose)
         migrate(engine)
     except DATABASE_ERRORS as error:
         raise click.UsageError(database_problem(url, error)) from error
+    if new_file is not None:
+        # Running from another folder would otherwise show an empty database
+        # without a word.
+        click.echo(f"created a new, empty database at {new_file}", err=True)
     context.obj = AppContext(session_factory(engine), workspace, settings)
     providers.register_all()
 
 
 DATABASE_ERRORS = (ArgumentError, OperationalError, ModuleNotFoundError)
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """Return the SQLite file `url` names if it does not exist yet."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (
+        None,
+        "",
+        ":memory:",
+    ):
+        return None
+    path = Path(parsed.database).resolve()
+    return None if path.exists() else path
 
 
 def database_problem(url: str, error: Exception) -> str:

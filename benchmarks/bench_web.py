@@ -1,7 +1,7 @@
 """Measure the review site's page times on a large workspace in PostgreSQL.
 
     python benchmarks/bench_web.py [--sources 10000] [--activities 1000000]
-        [--clients 8] [--requests 200] [--keep]
+        [--clients 8] [--requests 200] [--workers 1] [--keep]
 
 Creates a scratch database on the local PostgreSQL server (127.0.0.1:5432,
 trust, user postgres), migrates it, and seeds one workspace with COPY.  It
@@ -11,12 +11,14 @@ and 30% of the emails are dropped as bulk or internal.  Every other
 activity has one touchpoint (95% confirmed, 3% waiting for review, 2%
 rejected, six in ten with a provider).  60,000 referrals, summed per
 practice and day, complete it; busy practices get most touchpoints and
-referrals.  The stored last touches (warmline.last_touch) are computed
-after the COPY.  It then serves the site with `warmline web` in a child
+referrals.  The stored last touches (warmline.last_touch) and touchpoints
+per staff member and day (warmline.touch_counts) are computed after the
+COPY.  It then serves the site with `warmline serve --workers N` in a child
 process on a loopback port and signs in `--clients` API clients.  They request the
 Today page, the Sources page and source pages (a fixed sample of 50
-practices and providers) concurrently, `--requests` times each, and the
-script prints p50, p95 and maximum response times per page.  The database
+practices and providers) concurrently, `--requests` times each.  The
+script prints p50, p95 and maximum response times per page, with the
+machine's load average over the last minute after each page.  The database
 is dropped afterwards unless `--keep` is given; `--database URL` measures
 a kept one again without seeding, after migrating it to the newest schema.
 """
@@ -49,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from warmline.db import create_engine, migrate, session_factory  # noqa: E402
 from warmline.last_touch import refresh_workspace_last_touches  # noqa: E402
+from warmline.touch_counts import rebuild_workspace_touch_counts  # noqa: E402
 from warmline.web_models import WebRole  # noqa: E402
 from warmline.workspaces import get_or_create_workspace  # noqa: E402
 from web.passwords import Passwords  # noqa: E402
@@ -72,6 +75,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument(
         "--requests", type=int, default=200, help="requests per page kind"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (warmline serve --workers)",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the database and print its name"
@@ -207,9 +216,11 @@ def seed(url: str, sources: int, activities: int, now: dt.datetime) -> None:
                     f"(SELECT max(id) FROM {table}))"
                 )
             )
-    # COPY bypasses the write paths that keep the stored last touches.
+    # COPY bypasses the write paths that keep the stored last touches and
+    # the touchpoints per staff member and day.
     with sessions.begin() as session:
         refresh_workspace_last_touches(session, workspace_id, now)
+        rebuild_workspace_touch_counts(session, workspace_id)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
@@ -341,8 +352,8 @@ def _seed_activities(
 
 
 @contextlib.contextmanager
-def serve(url: str) -> Iterator[str]:
-    """Run `warmline web` on a free loopback port until the block ends."""
+def serve(url: str, workers: int = 1) -> Iterator[str]:
+    """Run `warmline serve` on a free loopback port until the block ends."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -353,7 +364,16 @@ def serve(url: str) -> Iterator[str]:
         "WARMLINE_LOG_LEVEL": "WARNING",
     }
     child = subprocess.Popen(
-        [sys.executable, "-m", "warmline.cli", "web", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "warmline.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=environ,
         cwd=ROOT,
     )
@@ -366,7 +386,7 @@ def serve(url: str) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or child.poll() is not None:
-                    raise RuntimeError("warmline web did not start") from None
+                    raise RuntimeError("warmline serve did not start") from None
                 time.sleep(0.2)
         yield base
     finally:
@@ -432,20 +452,21 @@ def measure_pages(args: argparse.Namespace, url: str) -> None:
             lambda number: f"/sources/{sample[number % len(sample)]}"
         ),
     }
-    with serve(url) as base:
+    with serve(url, args.workers) as base:
         clients = [signed_in_client(base) for _ in range(args.clients)]
         print(
-            f"\n{args.clients} concurrent clients, {args.requests} requests "
-            "per page, times in ms"
+            f"\n{args.clients} concurrent clients, {args.workers} server "
+            f"processes, {args.requests} requests per page, times in ms; "
+            f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
         )
-        print(f"{'page':28} {'p50':>7} {'p95':>7} {'max':>7}")
+        print(f"{'page':28} {'p50':>7} {'p95':>7} {'max':>7} {'load':>6}")
         for name, paths in pages.items():
             measure(clients, paths, args.clients)  # warm-up
             times = measure(clients, paths, args.requests)
             print(
                 f"{name:28} {statistics.median(times) * 1000:7.0f} "
                 f"{percentile(times, 0.95) * 1000:7.0f} "
-                f"{max(times) * 1000:7.0f}",
+                f"{max(times) * 1000:7.0f} {os.getloadavg()[0]:6.2f}",
                 flush=True,
             )
         for client in clients:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
+from typing import Any
 
 import click
 from tabulate import tabulate
@@ -37,29 +39,46 @@ from warmline.web_models import WebRole
     "the client address counts toward sign-in limits and https marks the "
     "session cookie Secure.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes that serve requests; about one per CPU core lets pages "
+    "render side by side instead of taking turns.",
+)
 @pass_app
 def web_command(
-    app: AppContext, host: str, port: int, forwarded_allow_ips: str
+    app: AppContext, host: str, port: int, forwarded_allow_ips: str, workers: int
 ) -> None:
     """Serve the review site and JSON API with uvicorn until interrupted."""
     import uvicorn
 
     from web import create_app
+    from web.config import web_config
+    from web.factory import IMPORT_STRING
 
     # --database may name another database than the settings do.
     engine = app.sessions.kw["bind"]
-    settings = dataclasses.replace(
-        app.settings, database_url=engine.url.render_as_string(hide_password=False)
-    )
+    database_url = engine.url.render_as_string(hide_password=False)
+    settings = dataclasses.replace(app.settings, database_url=database_url)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "log_level": settings.log_level.lower(),
+    }
     click.echo(f"serving Warmline on http://{host}:{port}/ (Ctrl+C stops)")
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        log_level=settings.log_level.lower(),
-    )
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Each worker process builds the site from its environment, which it
+    # inherits from this one.  The session key file is created here first,
+    # so that the workers do not race to create it.
+    web_config(settings)
+    os.environ["WARMLINE_DATABASE_URL"] = database_url
+    uvicorn.run(IMPORT_STRING, factory=True, workers=workers, **options)
 
 
 # `warmline web`, the command's first name, stays for existing deployments.

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, cast, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from warmline import touch_counts
 from warmline.models import Activity, StaffMember, Touchpoint, TouchpointStatus
 from web.charts import BarChart, Series, stacked_bars
 
@@ -68,8 +69,23 @@ def weekly_touchpoints(
     NOTE: weeks are cut in UTC, so a Sunday-evening email in a US time zone
     counts in the next week.
     """
-    first = week_start(as_of.date()) - dt.timedelta(weeks=weeks - 1)
+    today = touch_counts.utc_date(as_of)
+    first = week_start(today) - dt.timedelta(weeks=weeks - 1)
     starts = [first + dt.timedelta(weeks=index) for index in range(weeks)]
+    counts: dict[int, list[int]] = {}
+
+    def add(staff_id: int, touched_on: dt.date | str, count: int) -> None:
+        if isinstance(touched_on, str):
+            touched_on = dt.date.fromisoformat(touched_on)
+        index = (week_start(touched_on) - first).days // 7
+        counts.setdefault(staff_id, [0] * weeks)[index] += count
+
+    # Whole days come from the stored counts; the day of `as_of` is counted
+    # from its touchpoints, because its meetings still ahead do not count yet.
+    for staff_id, touched_on, count in touch_counts.stored_counts(
+        session, workspace_id, first, today - dt.timedelta(days=1)
+    ):
+        add(staff_id, touched_on, count)
     day = utc_day(session, Activity.occurred_at)
     rows = session.execute(
         select(Activity.staff_member_id, day, func.count(Touchpoint.id))
@@ -80,17 +96,13 @@ def weekly_touchpoints(
             # Redundant with the touchpoint's workspace, but it lets the
             # query use the index on activity (workspace_id, occurred_at).
             Activity.workspace_id == workspace_id,
-            Activity.occurred_at >= dt.datetime.combine(first, dt.time.min, dt.UTC),
+            Activity.occurred_at >= dt.datetime.combine(today, dt.time.min, dt.UTC),
             Activity.occurred_at <= as_of,
         )
         .group_by(Activity.staff_member_id, day)
     )
-    counts: dict[int, list[int]] = {}
     for staff_id, touched_on, count in rows:
-        if isinstance(touched_on, str):
-            touched_on = dt.date.fromisoformat(touched_on)
-        index = (week_start(touched_on) - first).days // 7
-        counts.setdefault(staff_id, [0] * weeks)[index] += count
+        add(staff_id, touched_on, count)
     names = {
         staff_id: (name, email)
         for staff_id, name, email in session.execute(
@@ -99,7 +111,12 @@ def weekly_touchpoints(
             )
         )
     }
-    ordered = sorted(counts, key=lambda staff_id: names[staff_id][0].casefold())
+    # An activity's staff member cannot be deleted, so every id has a name;
+    # an id without one is skipped rather than failing the page.
+    ordered = sorted(
+        (staff_id for staff_id in counts if staff_id in names),
+        key=lambda staff_id: names[staff_id][0].casefold(),
+    )
     return WeeklyChart(
         week_starts=starts,
         rows=[

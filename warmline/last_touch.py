@@ -5,7 +5,8 @@ practice has every touchpoint linked to it, and a provider or contact every
 touchpoint that counts for them (a `touchpoint_person` row).  Deriving the
 newest one joins every touchpoint with its activity, so `SourceLastTouch`
 stores it per source.  Every write that adds, changes or deletes a
-confirmed touchpoint calls `refresh_last_touches` for the sources involved.
+confirmed touchpoint calls `refresh_last_touches` for the sources involved,
+which also refreshes their learned cadences (warmline.learned_cadence).
 An activity moved in time is covered too, because the sync writes the
 touchpoints of every activity it stores, right after storing it.
 
@@ -130,12 +131,20 @@ def refresh_last_touches(
             )
         if rows:
             _upsert(session, rows)
+    # Imported here because warmline.learned_cadence builds on this module.
+    from warmline import learned_cadence
+
+    learned_cadence.refresh_learned_cadences(session, ids, moment)
 
 
 def refresh_due_last_touches(
     session: Session, workspace_id: int, now: dt.datetime | None = None
 ) -> int:
-    """Refresh the rows whose next touch has come; return how many there were."""
+    """Refresh the rows whose next touch has come; return how many there were.
+
+    The learned cadences that have expired are refreshed too
+    (warmline.learned_cadence).
+    """
     moment = now or utcnow()
     due = list(
         session.scalars(
@@ -146,6 +155,9 @@ def refresh_due_last_touches(
         )
     )
     refresh_last_touches(session, due, moment)
+    from warmline import learned_cadence
+
+    learned_cadence.refresh_due_learned_cadences(session, workspace_id, moment)
     return len(due)
 
 

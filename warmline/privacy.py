@@ -29,7 +29,7 @@ from sqlalchemy import Column, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors import ScopeListed
-from warmline import audit, last_touch, store
+from warmline import audit, last_touch, store, touch_counts
 from warmline.audit_models import TouchpointMonthCount
 from warmline.models import (
     Account,
@@ -339,6 +339,7 @@ def remove_source(
             f"no referral source with id {source_id}; see 'warmline sources list'"
         )
     removal = SourceRemoval(source.id, source.kind.value)
+    counted = touch_counts.counted_activities(session, [source.id])
     people = [source.id]
     practices: list[int] = []
     if source.kind is SourceKind.PRACTICE:
@@ -353,6 +354,7 @@ def remove_source(
         )
     removed = [*people, *practices]
     touched = _sources_sharing_touchpoints(session, removed)
+    counted |= touch_counts.counted_activities(session, removed)
     removal.touchpoints_deleted += _person_touchpoints(
         session, people, touchpoints, removal
     )
@@ -363,6 +365,7 @@ def remove_source(
         session.execute(delete(ReferralSource).where(ReferralSource.id.in_(practices)))
     removal.sources = len(removed)
     last_touch.refresh_last_touches(session, touched - set(removed))
+    touch_counts.refresh_touch_counts(session, counted)
     session.expire_all()
     details = {
         "kind": removal.kind,
@@ -442,8 +445,9 @@ _HANDLED = {
     ("touchpoint", "person_id"),
     ("touchpoint_person", "person_id"),
     ("referral_source", "practice_id"),
-    # A derived summary; ON DELETE CASCADE removes a removed source's row.
+    # Derived summaries; ON DELETE CASCADE removes a removed source's rows.
     ("source_last_touch", "source_id"),
+    ("source_learned_cadence", "source_id"),
 }
 
 
@@ -534,6 +538,7 @@ def apply_retention(
         touched = last_touch.confirmed_sources(session, chunk)
         report.activities += _delete_where(Activity.id, chunk, session)
         last_touch.refresh_last_touches(session, touched)
+        touch_counts.refresh_touch_counts(session, chunk)
     accounts = select(Account.id).where(Account.workspace_id == workspace.id)
     report.quarantined = session.execute(
         delete(QuarantinedItem).where(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from reminders import ColdRelationship, Relationship, find_cold
+from reminders import Relationship
 from warmline import last_touch, privacy
 from warmline.models import (
     ReferralSource,
@@ -178,16 +178,3 @@ def relationships(
             )
         )
     return result
-
-
-def cold_relationships(
-    session: Session, workspace: Workspace, as_of: dt.datetime
-) -> list[ColdRelationship]:
-    """Return the relationships past their cadence, most overdue first.
-
-    NOTE: the Today page and /api/cold rank with this rule, while `warmline
-    cold` and `warmline remind` use warmline.remind.cold (learned cadences,
-    referral volume).  That ranking reads every confirmed touch to learn
-    cadences, which is too slow for a page until those are stored too.
-    """
-    return find_cold(relationships(session, workspace, as_of), as_of)

@@ -36,7 +36,7 @@ from connectors.records import Activity as ActivityRecord
 from connectors.records import Quarantined, ScopeListed
 from matcher.records import Link, Reason, Signal
 from matcher.records import Status as LinkStatus
-from warmline import last_touch
+from warmline import last_touch, touch_counts
 from warmline.models import (
     AccountActivity,
     Activity,
@@ -324,6 +324,7 @@ def remove_sightings(
         )
         session.execute(delete(Activity).where(Activity.id.in_(chunk), ~held.exists()))
     last_touch.refresh_last_touches(session, touched)
+    touch_counts.refresh_touch_counts(session, affected)
     return len(gone)
 
 
@@ -467,6 +468,7 @@ def write_touchpoints(
     session.flush()
     touched |= last_touch.confirmed_sources(session, wanted.keys())
     last_touch.refresh_last_touches(session, touched)
+    touch_counts.refresh_touch_counts(session, wanted.keys())
 
 
 def _decided_in_web(session: Session, touchpoint_ids: list[int]) -> set[int]:

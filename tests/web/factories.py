@@ -10,7 +10,7 @@ import re
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
-from warmline import last_touch
+from warmline import last_touch, touch_counts
 from warmline.models import (
     Account,
     AccountActivity,
@@ -165,6 +165,7 @@ def _touchpoint(
     session.add(touchpoint)
     session.flush()
     last_touch.refresh_last_touches(session, [practice.id, person.id])
+    touch_counts.refresh_touch_counts(session, [activity.id])
     return touchpoint
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from tests.warmline.test_pipeline import INBOUND, SAM, add_account, set_up, write_mbox

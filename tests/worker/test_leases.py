@@ -8,9 +8,9 @@ import time
 import pytest
 
 from tests.worker.clinic import generate_mailboxes, set_up_clinic
+from warmline import leases
 from warmline.models import Account
 from warmline.settings import load_settings
-from warmline import leases
 from warmline.worker.sync import Result, SyncJob, run_sync
 from warmline.worker_models import WorkerLease
 

@@ -13,10 +13,9 @@ import structlog
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from warmline import placement
+from warmline import leases, placement
 from warmline.models import Workspace, utcnow
 from warmline.readers import ReaderServices
-from warmline import leases
 from warmline.workspaces import workspace_settings
 
 if TYPE_CHECKING:

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from warmline import push
+from warmline import leases, push
 from warmline.push_subscriptions import lacks_subscription, renew_subscriptions
-from warmline import leases
 
 if TYPE_CHECKING:
     from warmline.worker.sync import Result, SyncOutcome

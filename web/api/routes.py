@@ -6,6 +6,7 @@ unsafe requests also carry the session's CSRF token in X-CSRF-Token.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Literal
 
@@ -14,7 +15,7 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, Response, Up
 from warmline import review
 from warmline.csvfile import CsvInputError
 from warmline.models import SourceKind, TouchpointStatus, Workspace
-from warmline.relationships import cold_relationships
+from warmline.remind.cold import cold_rows
 from warmline.web_models import DecisionAction
 from web import signin
 from web.api import schemas
@@ -227,27 +228,19 @@ def api_accounts(
 def api_cold(
     request: Request, db: Db, principal: ApiUser, as_of: dt.date | None = None
 ) -> list[schemas.ColdOut]:
-    """Sources past their cadence, most overdue first, then those never touched.
+    """Sources past their cadence, ranked as `warmline cold` ranks them.
 
-    `as_of` is a date, read as the end of that day in UTC; the default is now.
+    The rank weighs how far past its cadence a source is by its referrals
+    of the last year; sources never touched come last.  `as_of` is a date,
+    read as the end of that day in UTC; the default is now.
     """
     now = web_state(request).config.clock()
     if as_of is not None:
         now = dt.datetime.combine(as_of, dt.time.max, dt.UTC)
     workspace = db.get_one(Workspace, principal.workspace_id)
     return [
-        schemas.ColdOut(
-            source_id=cold.relationship.source_id,
-            kind=cold.relationship.kind,
-            name=cold.relationship.name,
-            practice=cold.relationship.practice,
-            owner=cold.relationship.owner,
-            cadence_days=cold.relationship.cadence_days,
-            last_touch=cold.relationship.last_touch,
-            days_since=cold.days_since,
-            overdue_days=cold.overdue_days,
-        )
-        for cold in cold_relationships(db, workspace, now)
+        schemas.ColdOut.model_validate(dataclasses.asdict(row))
+        for row in cold_rows(db, workspace, now)
     ]
 
 

@@ -137,15 +137,22 @@ class AccountOut(BaseModel):
 
 
 class ColdOut(BaseModel):
+    """One source going cold, ranked as `warmline cold` ranks it."""
+
+    rank: int
     source_id: int
     kind: str
     name: str
     practice: str | None
     owner: str | None
     cadence_days: int
+    cadence_basis: Literal["own", "practice", "learned", "default"]
     last_touch: dt.datetime | None
     days_since: int | None
     overdue_days: int | None
+    referrals_year: int
+    last_referral_on: dt.date | None
+    notes: list[str]
 
 
 class RowOut(BaseModel):

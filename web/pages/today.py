@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from warmline.models import TouchpointStatus, Workspace
-from warmline.relationships import cold_relationships
+from warmline.remind.cold import cold_rows
 from warmline.review import review_count
 from web.auth import Db, PageUser, web_state
 from web.rendering import render
@@ -23,7 +23,7 @@ REVIEWS_SHOWN = 10
 def today_page(request: Request, db: Db, principal: PageUser) -> HTMLResponse:
     now = web_state(request).config.clock()
     workspace = db.get_one(Workspace, principal.workspace_id)
-    cold = cold_relationships(db, workspace, now)
+    cold = cold_rows(db, workspace, now)
     reviews = list_touchpoints(
         db,
         principal.workspace_id,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, or_, select
@@ -158,7 +158,11 @@ def refresh_due_learned_cadences(
 
 
 def learned_figures(
-    session: Session, workspace_id: int, as_of: dt.datetime, touched: Iterable[int]
+    session: Session,
+    workspace_id: int,
+    as_of: dt.datetime,
+    touched: Iterable[int],
+    only: Collection[int] | None = None,
 ) -> dict[int, LearnedFigures]:
     """Map each source with a confirmed touch to its figures for `as_of`.
 
@@ -171,14 +175,18 @@ def learned_figures(
     `touched` lists the sources known to have a confirmed touch, such as
     those with a last touch.  The figures of one without a row valid at
     `as_of` are derived from its touchpoints.  Sources missing from the
-    result have no touch in the year to `as_of`.
+    result have no touch in the year to `as_of`.  With `only`, just those
+    sources are read, as a page of sources needs.
     """
+    query = select(
+        SourceLearnedCadence.source_id,
+        SourceLearnedCadence.touch_days,
+        SourceLearnedCadence.median_gap_days,
+    )
+    if only is not None:
+        query = query.where(SourceLearnedCadence.source_id.in_(list(only)))
     rows = session.execute(
-        select(
-            SourceLearnedCadence.source_id,
-            SourceLearnedCadence.touch_days,
-            SourceLearnedCadence.median_gap_days,
-        ).where(
+        query.where(
             SourceLearnedCadence.workspace_id == workspace_id,
             SourceLearnedCadence.refreshed_at <= as_of,
             or_(

@@ -70,6 +70,8 @@ def test_site_cold_list_equals_cli(
         assert sign_in(client, ADMIN).status_code == 303
         api = client.get("/api/cold").json()
         page = client.get("/")
+        learned = [item for item in api if item["cadence_basis"] == "learned"]
+        source_pages = [client.get(f"/sources/{item['source_id']}") for item in learned]
 
     assert len(expected) > 10
     assert len(api) == len(expected)
@@ -89,3 +91,7 @@ def test_site_cold_list_equals_cli(
         assert cells[8] == ("" if overdue is None else str(overdue))
         assert cells[9] == str(item["referrals_year"])
     assert f"{len(expected)}</span>" in page.text
+    # A source's own page shows the cadence the cold list ranks it by.
+    assert learned
+    for item, source_page in zip(learned, source_pages, strict=True):
+        assert f"every {item['cadence_days']} days" in source_page.text

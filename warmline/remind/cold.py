@@ -90,7 +90,9 @@ def cold_sources(
     healths = []
     for row in profile_rows(session, workspace):
         figures = learned.get(row.id)
-        cadence = _cadence(row.cadence_days, row.practice_cadence_days, figures, policy)
+        cadence = stored_cadence(
+            row.cadence_days, row.practice_cadence_days, figures, policy
+        )
         last_touch = touches.get(row.id)
         if last_touch is not None and (as_of - last_touch).days <= cadence.days:
             continue  # warm, so its profile and referrals are not needed
@@ -183,7 +185,7 @@ def _referrals_by_source(
     return grouped
 
 
-def _cadence(
+def stored_cadence(
     own_days: int | None,
     practice_days: int | None,
     figures: learned_cadence.LearnedFigures | None,

@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from reminders import ReminderPolicy
 from warmline import relationships
 from warmline.audit_models import TouchpointMonthCount
+from warmline.learned_cadence import LearnedFigures, learned_figures
 from warmline.models import (
     Referral,
     ReferralSource,
@@ -20,6 +22,8 @@ from warmline.models import (
     StaffMember,
     Workspace,
 )
+from warmline.remind.cold import stored_cadence
+from warmline.remind.state import reminder_policy
 from warmline.workspaces import workspace_settings
 from web.charts import BarChart, Series, stacked_bars
 from web.text import like_pattern
@@ -144,16 +148,18 @@ def _aware(value: dt.datetime | str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _cadence(row: _Row, default_cadence: int) -> int | None:
-    """Return the cadence that warmline.relationships gives `row`.
+def _cadence(
+    row: _Row, figures: LearnedFigures | None, policy: ReminderPolicy
+) -> int | None:
+    """Return the cadence the cold list gives `row` (warmline.remind.cold).
 
     A contact without a cadence of its own has none, because it counts toward
     its practice.  Other sources fall back to their practice's cadence, then
-    to the workspace default.
+    to the cadence learned from their touches, then to the workspace default.
     """
     if row.kind is SourceKind.CONTACT and row.cadence_days is None:
         return None
-    return row.cadence_days or row.practice_cadence or default_cadence
+    return stored_cadence(row.cadence_days, row.practice_cadence, figures, policy).days
 
 
 def _summaries(
@@ -161,8 +167,10 @@ def _summaries(
 ) -> list[SourceSummary]:
     """Build the summaries of `rows`, reading the last touches of those alone."""
     workspace = session.get_one(Workspace, workspace_id)
-    default_cadence = workspace_settings(session, workspace)["default_cadence_days"]
-    touches = last_touches_of(session, workspace_id, [row.id for row in rows], as_of)
+    policy = reminder_policy(workspace_settings(session, workspace))
+    ids = [row.id for row in rows]
+    touches = last_touches_of(session, workspace_id, ids, as_of)
+    learned = learned_figures(session, workspace_id, as_of, list(touches), only=ids)
     return [
         SourceSummary(
             id=row.id,
@@ -172,7 +180,9 @@ def _summaries(
             practice_name=row.practice_name,
             title=row.title,
             owner_email=row.owner_email,
-            health=Health(_cadence(row, default_cadence), touches.get(row.id), as_of),
+            health=Health(
+                _cadence(row, learned.get(row.id), policy), touches.get(row.id), as_of
+            ),
         )
         for row in rows
     ]

@@ -166,7 +166,9 @@ class Worker:
         """Start the worker, with the options of the previous start if none."""
         self.options = options or self.options
         self.starts += 1
-        self.hostname = f"{self.name}-{self.starts}@%h"
+        # Unique per start: tests on other xdist workers may name a worker
+        # the same, and RabbitMQ lets one node name hold its control queue.
+        self.hostname = f"{self.name}-{self.starts}-{uuid.uuid4().hex[:8]}@%h"
         with self.log.open("ab") as handle:
             self.process = subprocess.Popen(
                 [

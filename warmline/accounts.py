@@ -275,6 +275,32 @@ def quarantined_items(
     )
 
 
+def upsert_mail_and_calendar(
+    session: Session,
+    workspace_id: int,
+    staff: StaffMember,
+    location: str,
+    mail: tuple[str, dict[str, Any]],
+    calendar: tuple[str, dict[str, Any]],
+    shared_credential: bool,
+) -> tuple[Account, Account]:
+    """Create or reconnect a provider's mailbox and calendar for one sign-in.
+
+    `mail` and `calendar` are (provider, options).  With `shared_credential`,
+    the calendar reads the grant stored on the mailbox's account.
+    """
+    mail_account = upsert_connected_account(
+        session, workspace_id, staff, mail[0], location, mail[1]
+    )
+    calendar_options = dict(calendar[1])
+    if shared_credential:
+        calendar_options["credential_account_id"] = mail_account.id
+    calendar_account = upsert_connected_account(
+        session, workspace_id, staff, calendar[0], location, calendar_options
+    )
+    return mail_account, calendar_account
+
+
 class ResumeError(ValueError):
     """An account cannot be resumed."""
 

@@ -52,7 +52,7 @@ from connectors.google import (
 from connectors.google.placement import GoogleCalendarWriter
 from connectors.google.send import GMAIL_SEND_SCOPE, SEND_SCOPES, GmailSender
 from connectors.placement import CalendarWriter
-from warmline.accounts import AccountError, upsert_connected_account
+from warmline.accounts import AccountError, upsert_mail_and_calendar
 from warmline.digest_senders import missing_scope, register_sender
 from warmline.models import Account, StaffMember
 from warmline.pipeline import READER_SETUP_ERRORS
@@ -522,18 +522,14 @@ def connect_staff_member(
     try:
         with app.transaction() as (session, workspace):
             member = session.get_one(StaffMember, member_id)
-            gmail = upsert_connected_account(
-                session, workspace.id, member, GMAIL_PROVIDER, address, gmail_options
-            )
-            if grant is not None:
-                calendar_options["credential_account_id"] = gmail.id
-            calendar = upsert_connected_account(
+            gmail, calendar = upsert_mail_and_calendar(
                 session,
                 workspace.id,
                 member,
-                CALENDAR_PROVIDER,
                 address,
-                calendar_options,
+                (GMAIL_PROVIDER, gmail_options),
+                (CALENDAR_PROVIDER, calendar_options),
+                shared_credential=grant is not None,
             )
             connected = ConnectedAccounts(address, gmail.id, calendar.id)
     except AccountError as error:

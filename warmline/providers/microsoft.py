@@ -44,7 +44,7 @@ from connectors.microsoft import (
 from connectors.microsoft.placement import GraphWriteClient, OutlookCalendarWriter
 from connectors.microsoft.send import MAIL_SEND_SCOPE, GraphMailSender
 from connectors.placement import CalendarWriter
-from warmline.accounts import AccountError, upsert_connected_account
+from warmline.accounts import AccountError, upsert_mail_and_calendar
 from warmline.db import session_factory
 from warmline.digest_senders import missing_scope, register_sender
 from warmline.models import Account, StaffMember
@@ -435,19 +435,14 @@ def connect_staff_member(
     try:
         with app.transaction() as (session, workspace):
             member = session.get_one(StaffMember, member_id)
-            mail = upsert_connected_account(
-                session, workspace.id, member, MAIL_PROVIDER, username, options
-            )
-            calendar_options = dict(options)
-            if token_cache is not None:
-                calendar_options["credential_account_id"] = mail.id
-            calendar = upsert_connected_account(
+            mail, calendar = upsert_mail_and_calendar(
                 session,
                 workspace.id,
                 member,
-                CALENDAR_PROVIDER,
                 username,
-                calendar_options,
+                (MAIL_PROVIDER, options),
+                (CALENDAR_PROVIDER, options),
+                shared_credential=token_cache is not None,
             )
             ids = ConnectedAccounts(username, mail.id, calendar.id)
     except AccountError as error:

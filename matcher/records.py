@@ -112,7 +112,7 @@ def exclusion_key(field: str, value: str) -> str:
 
     `field` is "address" for a participant's address, "title" or "location"
     for a meeting's text, and "event" for a meeting's UID, which excludes
-    what its title and location say, in every occurrence.  Case and runs of
+    the evidence of its title and location in every occurrence.  Case and runs of
     white space do not count.
     """
     return f"{field}:{' '.join(value.casefold().split())}"

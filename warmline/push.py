@@ -227,7 +227,7 @@ def _history_number(history_id: str) -> int:
 
 @dataclasses.dataclass
 class GraphOutcome:
-    """What one POST of Graph notifications led to."""
+    """Outcome of one POST of Graph notifications."""
 
     requests: list[SyncRequest] = dataclasses.field(default_factory=list)
     accepted: int = 0
@@ -259,10 +259,10 @@ def accept_graph_notifications(
     A change notification requests a sync of the subscription's account.
     `box` is called only for a notification of a known subscription, so a
     site without subscriptions never loads the secret keys.  Lifecycle
-    notifications: reauthorizationRequired makes the subscription
-    due for renewal; subscriptionRemoved forgets it, so the renewal pass
-    creates a new one, and requests a sync; missed requests a sync, whose
-    delta query returns every change since the stored deltaLink.
+    notifications: reauthorizationRequired makes the subscription due for
+    renewal.  subscriptionRemoved deletes the stored subscription, so the
+    renewal pass creates a new one, and requests a sync.  missed requests a
+    sync, whose delta query returns every change since the stored deltaLink.
     """
     now = now or utcnow()
     outcome = GraphOutcome()

@@ -7,7 +7,7 @@ day.  A touchpoint counts for the staff member and day of its activity.
 
 `ActivityTouchDay` contains each activity's own count, with the staff member
 and day it was counted under.  When an activity moves to another day, or
-loses its touchpoints, the old row tells which day to take the count from.
+loses its touchpoints, the old row gives the day to take the count from.
 Every write that calls `last_touch.refresh_last_touches` also calls
 `refresh_touch_counts` with the activities it wrote or deleted, in the same
 transaction.

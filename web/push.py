@@ -6,8 +6,8 @@
   signs.  Its signature is checked against the keys at
   gmail_push_certs_url, and its audience and service account against the
   settings.  The other is the secret `?token=` of the push URL.
-  A missing proof gets 401, a wrong one 403.  Answers 204 once any sync is
-  requested.  Pub/Sub counts 102, 200, 201, 202 and 204 as acknowledged
+  A missing proof gets 401, a wrong one 403.  The response is 204 once any
+  sync is requested.  Pub/Sub counts 102, 200, 201, 202 and 204 as acknowledged
   and delivers anything else again.
 - POST /push/graph answers Graph's validation request by echoing
   `validationToken` as text/plain, and otherwise receives change and

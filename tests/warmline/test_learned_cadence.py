@@ -265,7 +265,7 @@ def test_expired_row_read_within_allowance(sessions, tmp_path):
         workspace_id = get_or_create_workspace(session, "default").id
         row = session.get_one(SourceLearnedCadence, maria)
         refreshed = row.refreshed_at
-        # A marker value, so that a read of the row tells from a derivation.
+        # A marker value that shows whether the row was read or derived.
         row.touch_days = 99
         row.valid_until = refreshed + dt.timedelta(hours=1)
     within = refreshed + learned_cadence.STALE_ALLOWANCE - dt.timedelta(minutes=1)

@@ -182,7 +182,7 @@ def test_confirming_learns_a_domain_that_spells_the_practice(clinic):
     )
 
 
-def test_rejecting_excludes_the_pair_but_not_a_listed_address(clinic):
+def test_reject_spares_listed_address(clinic):
     clinic.sync(
         [
             message("Priya Raman <pr@othermail.example>", STAFF, days_ago(8), "r1"),
@@ -266,7 +266,7 @@ def test_review_errors_name_the_value(clinic):
     assert "no practice with id or name 'Nowhere'" in output
 
 
-def test_rematch_links_past_activity_after_a_source_is_added(clinic, tmp_path):
+def test_rematch_after_source_import(clinic, tmp_path):
     clinic.sync([message("hello@northwind-clinic.example", STAFF, days_ago(4), "n1")])
     assert clinic.touchpoints("n1") == {}
     more = tmp_path / "more.csv"

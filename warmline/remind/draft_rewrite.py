@@ -34,7 +34,7 @@ log = structlog.get_logger(__name__)
 
 API_KEY_SECRET = "draft_llm_api_key"
 MAX_REWRITE_CHARS = 4000
-"""Longest rewrite accepted; a reply longer than that is not a short email."""
+"""Maximum length of an accepted rewrite; a longer reply is not a short email."""
 
 INSTRUCTIONS = (
     "You edit short outreach emails from a physical therapy practice to a "

@@ -49,7 +49,7 @@ class LastTouch:
 
 @dataclasses.dataclass(frozen=True)
 class DraftFacts:
-    """What a draft may mention: names, dates and counts only."""
+    """Facts a draft may mention: names, dates and counts only."""
 
     follow_up_id: int
     reason: str

@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from connectors.google.auth import CALENDAR_EVENTS_SCOPE
+from connectors.google.send import GMAIL_SEND_SCOPE
 from tests.emulators.google import GoogleEmulator, fill_mailbox
 from tests.emulators.google.harness import settings_for
 from tests.emulators.microsoft import GraphEmulator, SystemClock
@@ -24,6 +26,7 @@ from tests.web.factories import Clinic, FakeClock
 from tests.web.providers import (
     MICROSOFT_CLIENT_ID,
     MICROSOFT_CLIENT_SECRET,
+    configure,
     follow_provider,
     microsoft_environment,
     provider_app,
@@ -183,6 +186,48 @@ def test_microsoft_connect_creates_accounts(admin, site, clinic, microsoft, sess
     redeemed = microsoft.identity.token_requests[-1]
     assert redeemed["grant_type"] == "authorization_code"
     assert redeemed["code_verifier"]
+
+
+def test_google_connect_asks_for_what_settings_turn_on(admin, clinic, google, sessions):
+    connect(admin, "google", clinic.staff_id)
+    plain = set(google.oauth.authorization_requests[-1]["scope"].split())
+    configure(
+        sessions,
+        clinic.workspace_id,
+        digest_transport="connector",
+        place_follow_ups="true",
+    )
+
+    _callback, response = connect(admin, "google", clinic.staff_id)
+
+    assert response.status_code == 303, response.text
+    asked = set(google.oauth.authorization_requests[-1]["scope"].split())
+    assert GMAIL_SEND_SCOPE not in plain and CALENDAR_EVENTS_SCOPE not in plain
+    assert asked == plain | {GMAIL_SEND_SCOPE, CALENDAR_EVENTS_SCOPE}
+    gmail = accounts_of(sessions, clinic.workspace_id)["gmail"]
+    assert set(gmail.options["scopes"]) == asked
+
+
+def test_microsoft_connect_asks_for_what_settings_turn_on(
+    admin, clinic, microsoft, sessions
+):
+    configure(
+        sessions,
+        clinic.workspace_id,
+        digest_transport="connector",
+        place_follow_ups="true",
+    )
+
+    _callback, response = connect(
+        admin, "microsoft", clinic.staff_id, str(microsoft.ca_file)
+    )
+
+    assert response.status_code == 303, response.text
+    redeemed = set(microsoft.identity.token_requests[-1]["scope"].split())
+    assert {"Mail.Send", "Calendars.ReadWrite"} <= redeemed
+    mail = accounts_of(sessions, clinic.workspace_id)["outlook_mail"]
+    granted = {scope.rsplit("/", 1)[-1] for scope in mail.options["scopes"]}
+    assert {"Mail.Send", "Calendars.ReadWrite"} <= granted
 
 
 def test_reconnect_needs_reauth_account(admin, site, clinic, google, sessions):

@@ -63,6 +63,7 @@ from warmline.privacy import (
     TokenRevocationError,
     register_token_revoker,
 )
+from warmline.providers import GrantPurposes, grant_purposes
 from warmline.providers.gmail_schedule import (
     DailyBudget,
     GmailAdmission,
@@ -73,7 +74,6 @@ from warmline.secrets import DatabaseCredentialStore, SecretBox
 from warmline.settings import ProcessSettings, SettingError, load_settings
 from warmline.staff import StaffError, find_staff
 from warmline.sync_admission import register_admission
-from warmline.workspaces import workspace_settings
 
 if TYPE_CHECKING:
     from warmline.cli import AppContext
@@ -442,6 +442,14 @@ def _credentials(
 # --- connecting -------------------------------------------------------------------
 
 
+def grant_scopes(purposes: GrantPurposes) -> list[str]:
+    """Return the OAuth scopes a Google grant needs for `purposes`."""
+    scopes = requested_scopes(purposes.place_follow_ups)
+    if purposes.send_digests:
+        scopes.append(GMAIL_SEND_SCOPE)
+    return scopes
+
+
 @dataclasses.dataclass(frozen=True)
 class ConnectedAccounts:
     address: str
@@ -474,16 +482,15 @@ def connect_staff_member(
         member = find_staff(session, workspace, staff_email)
         member_id, member_email = member.id, member.email
         addresses = {row.address for row in member.addresses} | {member.email}
-        placing = workspace_settings(session, workspace)["place_follow_ups"]
-        transport = workspace_settings(session, workspace)["digest_transport"]
-    if follow_ups is None:
-        follow_ups = settings.place_follow_ups or placing
-    if send_digests is None:
-        send_digests = transport == "connector"
-    place = follow_ups
-    scopes = requested_scopes(place)
-    if send_digests:
-        scopes.append(GMAIL_SEND_SCOPE)
+        purposes = grant_purposes(
+            session,
+            workspace,
+            settings.place_follow_ups,
+            place_follow_ups=follow_ups,
+            send_digests=send_digests,
+        )
+    place = purposes.place_follow_ups
+    scopes = grant_scopes(purposes)
     connector = settings.connector_settings()
     grant: google.oauth2.credentials.Credentials | None = None
     if service_account:

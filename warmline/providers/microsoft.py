@@ -50,10 +50,10 @@ from warmline.digest_senders import missing_scope, register_sender
 from warmline.models import Account, StaffMember
 from warmline.placement_writers import register_writer
 from warmline.privacy import Revocation, RevocationOutcome, register_token_revoker
+from warmline.providers import GrantPurposes, grant_purposes
 from warmline.readers import register_reader
 from warmline.secrets import DatabaseCredentialStore, SecretBox
 from warmline.staff import StaffError, find_staff
-from warmline.workspaces import workspace_settings
 
 if TYPE_CHECKING:
     from warmline.cli import AppContext
@@ -352,6 +352,14 @@ class LoopbackRedirect:
         return Handler
 
 
+def grant_scopes(purposes: GrantPurposes) -> list[str]:
+    """Return the Graph permissions a delegated grant needs for `purposes`."""
+    scopes = delegated_scopes(purposes.place_follow_ups)
+    if purposes.send_digests:
+        scopes.append(MAIL_SEND_SCOPE)
+    return scopes
+
+
 @dataclasses.dataclass(frozen=True)
 class ConnectedAccounts:
     username: str
@@ -399,22 +407,21 @@ def connect_staff_member(
     with app.transaction() as (session, workspace):
         member = find_staff(session, workspace, staff_email)
         member_id, member_email = member.id, member.email
-        placing = workspace_settings(session, workspace)["place_follow_ups"]
-        transport = workspace_settings(session, workspace)["digest_transport"]
-    if place_follow_ups is None:
-        place_follow_ups = settings.place_follow_ups or placing
-    if send_digests is None:
-        send_digests = transport == "connector"
-    follow_ups = place_follow_ups
+        purposes = grant_purposes(
+            session,
+            workspace,
+            settings.place_follow_ups,
+            place_follow_ups=place_follow_ups,
+            send_digests=send_digests,
+        )
+    follow_ups = purposes.place_follow_ups
     if application:
         _check_application_access(settings, member_email)
         options: dict[str, Any] = {"mode": "application", "username": member_email}
         token_cache = None
         username = member_email
     else:
-        scopes = delegated_scopes(follow_ups)
-        if send_digests:
-            scopes.append(MAIL_SEND_SCOPE)
+        scopes = grant_scopes(purposes)
         authorization = signed_in or sign_in(
             settings, member_email, follow_ups, show_url, scopes
         )

@@ -31,6 +31,7 @@ from web.services.accounts import (
     account_overviews,
     account_to_sync,
     connect_choices,
+    connect_purposes,
     enqueue_sync,
     finish_connect,
     staff_choices,
@@ -107,9 +108,10 @@ def connect_start(
     _connect_flow(request, flow)
     redirect_uri = str(request.url_for("connect_callback", flow=flow))
     try:
-        url, saved = start_connect(
-            oauth_setup(request), flow, redirect_uri, member.email
-        )
+        setup = oauth_setup(request)
+        workspace = db.get_one(Workspace, principal.workspace_id)
+        purposes = connect_purposes(db, workspace, setup, flow)
+        url, saved = start_connect(setup, flow, redirect_uri, member.email, purposes)
     except ConnectError as error:
         return _accounts_page(request, db, principal, str(error), 502)
     response = see_other(url)

@@ -27,8 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import ConnectorError
-from connectors.google import requested_scopes
-from connectors.microsoft import AuthorizationCodeFlow, GraphConfig, delegated_scopes
+from connectors.microsoft import AuthorizationCodeFlow, GraphConfig
 from warmline import pipeline
 from warmline.dropped_models import DroppedItem
 from warmline.models import (
@@ -40,7 +39,9 @@ from warmline.models import (
     StaffMember,
     Touchpoint,
     TouchpointStatus,
+    Workspace,
 )
+from warmline.providers import GrantPurposes, grant_purposes
 from warmline.providers import google as google_provider
 from warmline.providers import microsoft as microsoft_provider
 from warmline.providers.google import CALENDAR_PROVIDER as GOOGLE_CALENDAR_PROVIDER
@@ -229,29 +230,59 @@ def staff_choices(session: Session, principal: Principal) -> list[StaffMember]:
     return list(session.scalars(query.order_by(StaffMember.email)))
 
 
+def connect_purposes(
+    session: Session, workspace: Workspace, setup: OAuthSetup, flow: str
+) -> GrantPurposes:
+    """Return the access a grant through `flow` needs under the workspace's settings.
+
+    The command line's connect requests the same: event writing when
+    follow-ups are placed on calendars, and sending when digests go through
+    the staff member's own mailbox.
+    """
+    places = (
+        setup.google.place_follow_ups
+        if flow == "google"
+        else setup.microsoft.place_follow_ups
+    )
+    return grant_purposes(session, workspace, places)
+
+
 def start_connect(
-    setup: OAuthSetup, flow: str, redirect_uri: str, staff_email: str
+    setup: OAuthSetup,
+    flow: str,
+    redirect_uri: str,
+    staff_email: str,
+    purposes: GrantPurposes,
 ) -> tuple[str, dict[str, Any]]:
     """Return the provider's authorization URL and the values its callback needs.
 
-    The values contain the PKCE verifier: keep them in the sealed flow cookie.
+    The values contain the PKCE verifier and the purposes the scopes were
+    chosen for: keep them in the sealed flow cookie.
     """
+    chosen = dataclasses.asdict(purposes)
     if flow == "google":
-        oauth = _google_flow(setup, redirect_uri)
+        oauth = _google_flow(setup, redirect_uri, purposes)
         url, state = oauth.authorization_url(
             access_type="offline", prompt="consent", login_hint=staff_email
         )
-        return url, {"state": state, "verifier": oauth.code_verifier}
+        return url, {"state": state, "verifier": oauth.code_verifier, **chosen}
     sign_in = AuthorizationCodeFlow(
         _graph_config(setup),
-        delegated_scopes(setup.microsoft.place_follow_ups),
+        microsoft_provider.grant_scopes(purposes),
         redirect_uri,
         login_hint=staff_email,
         response_mode="query",
     )
     # msal does not need the URL again, and leaving it out keeps the cookie small.
     saved = {k: v for k, v in sign_in.saved_flow.items() if k != "auth_uri"}
-    return sign_in.auth_uri, {"msal_flow": saved}
+    return sign_in.auth_uri, {"msal_flow": saved, **chosen}
+
+
+def _saved_purposes(saved: Mapping[str, Any]) -> GrantPurposes:
+    return GrantPurposes(
+        place_follow_ups=bool(saved.get("place_follow_ups")),
+        send_digests=bool(saved.get("send_digests")),
+    )
 
 
 def finish_connect(
@@ -269,22 +300,33 @@ def finish_connect(
     ConnectError with the reason when the provider refused or the consent
     was given for another account than the staff member's.
     """
+    purposes = _saved_purposes(saved)
     try:
         if flow == "google":
-            grant = _google_grant(setup, saved, callback, redirect_uri)
+            grant = _google_grant(setup, saved, callback, redirect_uri, purposes)
             google = google_provider.connect_staff_member(
-                app, setup.google, staff_email, authorized=grant
+                app,
+                setup.google,
+                staff_email,
+                follow_ups=purposes.place_follow_ups,
+                send_digests=purposes.send_digests,
+                authorized=grant,
             )
             return [google.gmail_account_id, google.calendar_account_id]
         sign_in = AuthorizationCodeFlow(
             _graph_config(setup),
-            delegated_scopes(setup.microsoft.place_follow_ups),
+            microsoft_provider.grant_scopes(purposes),
             redirect_uri,
             saved_flow=saved["msal_flow"],
         )
         authorization = sign_in.complete(callback)
         outlook = microsoft_provider.connect_staff_member(
-            app, setup.microsoft, staff_email, signed_in=authorization
+            app,
+            setup.microsoft,
+            staff_email,
+            place_follow_ups=purposes.place_follow_ups,
+            send_digests=purposes.send_digests,
+            signed_in=authorization,
         )
         return [outlook.mail_account_id, outlook.calendar_account_id]
     except (ConnectorError, StaffError, SettingError, click.ClickException) as error:
@@ -299,12 +341,13 @@ def finish_connect(
 def _google_flow(
     setup: OAuthSetup,
     redirect_uri: str,
+    purposes: GrantPurposes,
     state: str | None = None,
     verifier: str | None = None,
 ) -> Flow:
     return Flow.from_client_config(
         setup.google.web_client_config(),
-        scopes=requested_scopes(setup.google.place_follow_ups),
+        scopes=google_provider.grant_scopes(purposes),
         redirect_uri=redirect_uri,
         state=state,
         code_verifier=verifier,
@@ -317,6 +360,7 @@ def _google_grant(
     saved: Mapping[str, Any],
     callback: Mapping[str, str],
     redirect_uri: str,
+    purposes: GrantPurposes,
 ) -> google.oauth2.credentials.Credentials:
     if "error" in callback:
         raise ConnectError(f"Google did not grant access ({callback['error'][:100]}).")
@@ -326,7 +370,9 @@ def _google_grant(
             "Google's response does not belong to the connection started in "
             "this browser; start again."
         )
-    oauth = _google_flow(setup, redirect_uri, saved["state"], saved["verifier"])
+    oauth = _google_flow(
+        setup, redirect_uri, purposes, saved["state"], saved["verifier"]
+    )
     try:
         oauth.fetch_token(code=callback.get("code", ""), timeout=setup.google.timeout)
     except (OAuth2Error, requests.RequestException) as error:

@@ -11,9 +11,10 @@ and 30% of the emails are dropped as bulk or internal.  Every other
 activity has one touchpoint (95% confirmed, 3% waiting for review, 2%
 rejected, six in ten with a provider).  60,000 referrals, summed per
 practice and day, complete it; busy practices get most touchpoints and
-referrals.  The stored last touches (warmline.last_touch) and touchpoints
-per staff member and day (warmline.touch_counts) are computed after the
-COPY.  It then serves the site with `warmline serve --workers N` in a child
+referrals.  The stored last touches (warmline.last_touch), touchpoints
+per staff member and day (warmline.touch_counts) and learned cadences
+(warmline.learned_cadence, as the daily reminder pass stores them) are
+computed after the COPY.  It then serves the site with `warmline serve --workers N` in a child
 process on a loopback port and signs in `--clients` API clients.  They request the
 Today page, the Sources page and source pages (a fixed sample of 50
 practices and providers) concurrently, `--requests` times each.  The
@@ -51,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 
 from warmline.db import create_engine, migrate, session_factory  # noqa: E402
 from warmline.last_touch import refresh_workspace_last_touches  # noqa: E402
+from warmline.learned_cadence import refresh_due_learned_cadences  # noqa: E402
+from warmline.models import Workspace  # noqa: E402
 from warmline.touch_counts import rebuild_workspace_touch_counts  # noqa: E402
 from warmline.web_models import WebRole  # noqa: E402
 from warmline.workspaces import get_or_create_workspace  # noqa: E402
@@ -221,9 +224,21 @@ def seed(url: str, sources: int, activities: int, now: dt.datetime) -> None:
     with sessions.begin() as session:
         refresh_workspace_last_touches(session, workspace_id, now)
         rebuild_workspace_touch_counts(session, workspace_id)
+    refresh_learned(engine, now)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
+
+
+def refresh_learned(engine: sa.Engine, now: dt.datetime) -> None:
+    """Store the learned cadences that are due, as the daily `warmline remind` does.
+
+    Without them the cold list derives every source's cadence from its
+    touchpoints, which only the first day after an upgrade does.
+    """
+    with session_factory(engine).begin() as session:
+        for workspace_id in session.scalars(sa.select(Workspace.id)):
+            refresh_due_learned_cadences(session, workspace_id, now)
 
 
 def _referral_rows(
@@ -432,6 +447,7 @@ def main() -> None:
     if args.database:
         engine = create_engine(args.database)
         migrate(engine)
+        refresh_learned(engine, now)
         engine.dispose()
         measure_pages(args, args.database)
         return

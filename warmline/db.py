@@ -52,4 +52,12 @@ def migrate(engine: Engine) -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Return the session factory every process uses, with its change counters.
+
+    See warmline.change_counter.
+    """
+    from warmline.change_counter import watch_commits
+
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    watch_commits(sessions)
+    return sessions

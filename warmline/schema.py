@@ -5,6 +5,7 @@ import this module rather than warmline.models alone.
 """
 
 import warmline.audit_models  # noqa: F401  (adds its tables to Base)
+import warmline.change_counter  # noqa: F401  (adds its tables to Base)
 import warmline.dropped_models  # noqa: F401  (adds its tables to Base)
 import warmline.last_touch  # noqa: F401  (adds its tables to Base)
 import warmline.learned_cadence  # noqa: F401  (adds its tables to Base)

@@ -8,6 +8,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from warmline.remind.cold import ColdListCache
 from web.config import WebConfig
 from web.passwords import Passwords
 from web.sessions import CookieSigner
@@ -22,6 +23,7 @@ class WebState:
     passwords: Passwords
     signer: CookieSigner
     templates: Jinja2Templates
+    cold_lists: ColdListCache = dataclasses.field(default_factory=ColdListCache)
 
     @property
     def login_limit(self) -> LoginLimit:

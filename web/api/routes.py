@@ -234,14 +234,14 @@ def api_cold(
     of the last year; sources never touched come last.  `as_of` is a date,
     read as the end of that day in UTC; the default is now.
     """
-    now = web_state(request).config.clock()
-    if as_of is not None:
-        now = dt.datetime.combine(as_of, dt.time.max, dt.UTC)
     workspace = db.get_one(Workspace, principal.workspace_id)
-    return [
-        schemas.ColdOut.model_validate(dataclasses.asdict(row))
-        for row in cold_rows(db, workspace, now)
-    ]
+    if as_of is None:
+        now = web_state(request).config.clock()
+        rows = web_state(request).cold_lists.cold_list(db, workspace, now).rows
+    else:
+        now = dt.datetime.combine(as_of, dt.time.max, dt.UTC)
+        rows = cold_rows(db, workspace, now)
+    return [schemas.ColdOut.model_validate(dataclasses.asdict(row)) for row in rows]
 
 
 @router.post("/imports", status_code=201, responses={**UNAUTHORIZED, 403: {}, 413: {}})

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from warmline.models import TouchpointStatus, Workspace
-from warmline.remind.cold import cold_rows
 from warmline.review import review_count
 from web.auth import Db, PageUser, web_state
 from web.rendering import render
@@ -23,7 +22,8 @@ REVIEWS_SHOWN = 10
 def today_page(request: Request, db: Db, principal: PageUser) -> HTMLResponse:
     now = web_state(request).config.clock()
     workspace = db.get_one(Workspace, principal.workspace_id)
-    cold = cold_rows(db, workspace, now)
+    kept = web_state(request).cold_lists.cold_list(db, workspace, now)
+    cold = kept.rows
     reviews = list_touchpoints(
         db,
         principal.workspace_id,
@@ -33,6 +33,7 @@ def today_page(request: Request, db: Db, principal: PageUser) -> HTMLResponse:
     context = {
         "cold": cold[:COLD_SHOWN],
         "cold_total": len(cold),
+        "cold_as_of": kept.computed_at,
         "reviews": reviews,
         "review_total": review_count(db, principal.workspace_id),
         "weekly": weekly_bar_chart(weekly_touchpoints(db, principal.workspace_id, now)),

@@ -1,0 +1,129 @@
+"""The site keeps each workspace's cold list until a commit changes what it reads."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.web.conftest import new_client, sign_in
+from tests.web.test_cold_ranking import ADMIN, AS_OF, EXAMPLES, add_admin, warmline
+from warmline.audit_models import AuditRecord
+from warmline.change_counter import COLD_LIST, ChangeCounter, read_counter
+from warmline.models import ReferralSource, Workspace
+from warmline.remind.cold import COLD_LIST_REUSE
+
+
+@pytest.fixture
+def demo(app, clock, database_url, sessions, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    warmline(database_url, "demo", "--examples", str(EXAMPLES))
+    add_admin(sessions)
+    clock.now = AS_OF
+    with new_client(app) as client:
+        assert sign_in(client, ADMIN).status_code == 303
+        yield client
+
+
+def cold_names(client) -> list[str]:
+    response = client.get("/api/cold")
+    assert response.status_code == 200
+    return [item["name"] for item in response.json()]
+
+
+def counter(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        found = read_counter(session, COLD_LIST)
+    assert found is not None
+    return found[1]
+
+
+def test_list_kept_between_requests(app, demo, sessions):
+    first = cold_names(demo)
+    kept = app.state.web.cold_lists.cold_list
+
+    with sessions() as session:
+        workspace = session.scalars(select(Workspace)).one()
+        again = kept(session, workspace, AS_OF)
+        once_more = kept(session, workspace, AS_OF)
+
+    assert len(first) > 10
+    assert again is once_more
+    assert [row.name for row in again.rows] == first
+
+
+def test_commit_of_another_process_shows_at_once(demo, database_url):
+    before = cold_names(demo)
+
+    warmline(database_url, "config", "set", "default_cadence_days", "3650")
+
+    after = cold_names(demo)
+    assert len(after) < len(before)
+    page = demo.get("/")
+    assert f'<span class="count">{len(after)}</span>' in page.text
+
+
+def test_review_decision_on_site_shows_at_once(demo, sessions):
+    before = cold_names(demo)
+    with sessions.begin() as session:
+        source = session.scalars(
+            select(ReferralSource).where(ReferralSource.name == before[0])
+        ).one()
+        source.cadence_days = 3650
+
+    assert cold_names(demo)[:1] != before[:1]
+    assert before[0] not in cold_names(demo)
+
+
+def test_write_outside_sessions_seen_after_reuse_bound(demo, app, clock, sessions):
+    before = cold_names(demo)
+    engine = app.state.web.engine
+    with engine.begin() as connection:
+        connection.execute(
+            update(ReferralSource)
+            .where(ReferralSource.name == before[0])
+            .values(cadence_days=3650)
+        )
+
+    assert cold_names(demo) == before
+    clock.advance(COLD_LIST_REUSE)
+    assert before[0] not in cold_names(demo)
+
+
+def test_counter_moves_only_after_commits_of_watched_tables(demo, sessions):
+    start = counter(sessions)
+    with sessions() as session:
+        source = session.scalars(select(ReferralSource)).first()
+        assert source is not None
+        source.cadence_days = 99
+        session.flush()
+        session.rollback()
+    assert counter(sessions) == start
+
+    with sessions.begin() as session:
+        workspace = session.scalars(select(Workspace)).one()
+        session.add(
+            AuditRecord(
+                workspace_id=workspace.id,
+                actor="test",
+                action="test.unwatched",
+                target="none",
+            )
+        )
+    assert counter(sessions) == start
+
+    with sessions.begin() as session:
+        session.execute(update(ReferralSource).values(cadence_days=45))
+    assert counter(sessions) == start + 1
+
+
+def test_database_without_counter_row_computes_each_time(demo, app, sessions):
+    with sessions.begin() as session:
+        session.execute(delete(ChangeCounter))
+        workspace = session.scalars(select(Workspace)).one()
+        kept = app.state.web.cold_lists.cold_list
+        first = kept(session, workspace, AS_OF)
+        second = kept(session, workspace, AS_OF)
+
+    assert first is not second
+    assert first.rows == second.rows

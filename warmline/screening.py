@@ -29,6 +29,9 @@ cue and marks only the identifier that follows it:
   UHC, Cigna, Humana and others in ``PAYERS``) with ID, # or number, or
   "member" or MBI alone, followed by an identifier that contains a digit
   (member ID ABC123456, Cigna ID KB3373938, Medicare ID 1EG4-TE5-MK73).
+- ``Medicare beneficiary identifier``: an MBI anywhere, without a cue: 11
+  characters with digits and letters in the places CMS gives them, with
+  or without dashes ("1EG4-TE5-MK73", "7AC2HJ4KM61").
 - ``last four digits``: the cue of an SSN, record, account or member
   number, or "social" or "card", then "ending", "ending in", "ends in" or
   "last 4", then four digits, optionally after x or * ("SSN ending 6615",
@@ -82,6 +85,23 @@ cue and marks only the identifier that follows it:
 - ``name before visit word``: a name of at least two words directly
   followed by a word such as "eval", "scheduled", "no-show" or "called"
   (``VISIT_WORDS``).
+- ``name at subject start``: two to four capitalised words on no list that
+  open the subject, past any "Re:", "Fwd:" or "FW:", and are directly
+  followed, or followed after a dash, colon, comma or "'s", by a word of
+  care or scheduling (``CLINICAL_WORDS``: "Desta Bekele referred by Dr.
+  Moss", "Jae-won Choi - shoulder impingement", "Truong Van Minh PT
+  referral").  None of the words may be a common English word or a payer,
+  and the first may not be a given name that is also an everyday word or
+  place ("Rush Copley referral").  After the Vietnamese middle name "Van"
+  or "Thi" a third word counts even when it is common ("Nguyen Van An").
+  Also "Surname, Given" that opens the subject before a dash, colon,
+  parenthesis or word of care, or alone, with neither word on a list
+  ("Oyelaran, Bisi - auth request").
+- ``name at subject end``: such a name that ends the subject after a dash,
+  colon or "for", when the subject contains a word of care ("Eval
+  tomorrow - Tadesse Worku").
+- ``name in parentheses``: such a name alone in parentheses, when the
+  subject contains a word of care ("Cancellation (Oluwaseun Adebayo)").
 - ``name with a given name``: anywhere in the subject, a capitalised name
   of at least two words whose first word is a known given name that is
   not also an everyday word ("Will", "Mark"), or whose second word is a
@@ -90,6 +110,14 @@ cue and marks only the identifier that follows it:
   capitalised word that is neither a common word nor a verb
   (``SUBJECT_VERBS`` or a word ending in "ed"), as in "Will Rogers
   Elementary".
+- ``given name before possessive``: a known given name that is not an
+  everyday word, followed by "'s" and a word of care ("Maria's eval
+  moved"), unless "Dr." comes before it.
+- ``name in capitals``: two to four words in capitals that, read in title
+  case, pass the test of ``name with a given name`` ("JOHN SMITH EVAL",
+  "Re: MARIA GONZALEZ - MRI").  Common words and payers end the name, and
+  so does a word of up to three letters on no name list ("PPO"), unless a
+  known given name comes first.
 - ``phone after patient cue``: a phone number after "call pt at",
   "pt phone", "patient cell", "cell", "mobile", "home phone", "callback"
   or "cb".
@@ -101,19 +129,29 @@ cue and marks only the identifier that follows it:
 
 A name may contain lower-case particles between its words ("Marisol de la
 Cruz", "Pieter van der Berg"), and a word of it may go on in lower case
-after a hyphen ("Jae-won") when the word is a known given name.  A name
-ends at the first word in ``NOT_NAME_WORDS`` (common subject words,
-weekdays, months, body parts, titles).  A name directly followed by a word
-in ``PRACTICE_WORDS`` ("Maple Grove Pediatrics", "Lakeside Ortho") is a
-practice, and one followed by a word in ``ORGANIZATION_WORDS`` ("Johnson
-Controls", "Martin Luther King Day") is an organisation.  A name followed
-by a clinician's credential ("Anil Patel, MD", "Thao Nguyen NP") is a
-provider, and one followed by a staff role (``STAFF_ROLES``: "Kathleen
-Moore, referral coordinator") is a practice contact.  All of these are
-kept.  A capitalised name of two or more words whose last word ends place
-names (``PLACE_WORDS``: "Prairie View", "Willow Creek") is a place and
-kept, unless its first word is a common English given name ("Jenny
-Park").  One whose last word is in ``VENUE_WORDS`` ("Kendall
+after a hyphen ("Jae-won") when the word is a known given name or has
+the shape of a romanised Korean or Chinese given name: two one-syllable
+parts such as "Kyung-soo" or "Mei-ling", but not "Pre-op" or "Co-pay"
+(``ROMANISED_PREFIXES``).  A name ends at the first word in
+``NOT_NAME_WORDS`` (common subject words, weekdays, months, body parts,
+titles) and at the first common English word on no name list: one with a
+Zipf frequency of at least ``ENGLISH_WORD_ZIPF`` (4.0) in wordfreq's
+English list, such as "Advocate", "Greek" or "Cup".  A name directly
+followed by a word in ``PRACTICE_WORDS`` ("Maple Grove Pediatrics",
+"Lakeside Ortho") is a practice, one followed by a word in
+``ORGANIZATION_WORDS`` ("Johnson Controls", "Marquette Bank", "Kane
+County") is an organisation, and one followed by a word in
+``VENUE_WORDS`` is a place ("Lincoln Park Zoo").  A name directly followed
+by a word in ``BUSINESS_WORDS``, or by a dash and one, is an
+organisation's or a colleague's ("Re: Franklin Covey workshop", "Re:
+Kevin Doyle - lunch order").  A name followed by a clinician's credential
+("Anil Patel, MD", "Thao Nguyen NP") is a provider, and one followed by a
+staff role (``STAFF_ROLES``: "Kathleen Moore, referral coordinator") is a
+practice contact.  All of these are kept.  A capitalised name of two or
+more words whose last word ends place names (``PLACE_WORDS``: "Prairie
+View", "Willow Creek") is a place and kept, unless its first word is a
+common English given name ("Jenny Park") or a romanised given name
+("Hye-jin Park").  One whose last word is in ``VENUE_WORDS`` ("Kendall
 Square", "Brookfield Zoo") is always a place.
 
 Known given names are those of the nicknames package (about 2,000,
@@ -121,17 +159,21 @@ mostly English) and of Faker's person providers in 86 locales, with
 Greek, Cyrillic and Hangul names transliterated (``given_names``, about
 27,000 with the forms without accents).  Known surnames are Faker's
 (``surnames``), and a word with a surname ending such as "-ov" or
-"-enko" counts as one (``SURNAME_ENDINGS``).  Both lists are loaded
-once, on first use.
+"-enko" counts as one (``SURNAME_ENDINGS``).  Both lists, and
+wordfreq's word list, are loaded once, on first use.
 
-NOTE: without a cue, a name is found only when its first word is a known
-given name or its second a known surname, so a name on neither list is
-missed ("Kalani Akana asked about parking").  A known surname after the
-first word also costs some harmless words ("Naperville Sun ad").  An
-all-capitals name is missed.  A practice contact's name without a role
-("Re: Linda Haas - lunch order") is redacted as if it were a patient's.
-Letters outside Latin-1 and Latin Extended-A are not treated as name
-letters.
+NOTE: without a cue, a name on neither list is found only at the start
+or end of a subject, or in parentheses, beside a word of care, so one in
+the middle is missed ("Spoke with Kalani Akana about parking"), as is an
+unlisted name in capitals.  Two unlisted words that name a practice or a
+company in those places are redacted ("Loyola Maywood follow up", "Re:
+Zimmer Biomet visit"), and a known surname after the first word also costs
+some harmless words ("Naperville Sun ad").  A practice contact's name
+without a role or a business word after it ("Re: Marcus Lee from Oak
+Ridge Family Practice") is redacted as if it were a patient's.  A surname
+that is a common English word on no list ends a name except after
+"patient", "pt" or an honorific, so "Re: Anna Temple" is kept.  Letters
+outside Latin-1 and Latin Extended-A are not treated as name letters.
 """
 
 from __future__ import annotations
@@ -146,6 +188,7 @@ from collections.abc import Callable
 
 from anyascii import anyascii
 from nicknames import NickNamer
+from wordfreq import zipf_frequency
 
 REDACTED = "[redacted]"
 """Marker that replaces each redacted identifier."""
@@ -327,6 +370,19 @@ _MEMBER_CUE = rf"""
     \s*[:#.]?\s*
 """
 _MEMBER_VALUE = r"(?=[a-z-]*\d)[a-z0-9][a-z0-9-]{4,}\b"
+# A Medicare Beneficiary Identifier (MBI) without a cue: 11 characters,
+# digits and letters in fixed places ("1EG4-TE5-MK73"), with optional dashes.
+# Its letters leave out S, L, O, I, B and Z (CMS, "Understanding the
+# Medicare Beneficiary Identifier (MBI) Format").
+_MBI_LETTER = "[ac-hjkmnp-rt-y]"
+_MBI_CHARACTER = "[ac-hjkmnp-rt-y0-9]"
+_MBI = rf"""
+    (?<![\w-])
+    [1-9]{_MBI_LETTER}{_MBI_CHARACTER}\d-?
+    {_MBI_LETTER}{_MBI_CHARACTER}\d-?
+    {_MBI_LETTER}{{2}}\d{{2}}
+    (?![\w-])
+"""
 # The last four digits of an SSN, account, record or member number:
 # "SSN ending 6615", "acct ending in x5521", "last 4 of SSN: 2291".
 _LAST_FOUR_CUE = r"""
@@ -432,6 +488,9 @@ VISIT_WORDS = frozenset(
 
 _VISIT_WORD = r"(?=\s+(?:" + "|".join(re.escape(w) for w in VISIT_WORDS) + r")\b)"
 
+# The start of a subject, past any "Re:", "Fwd:" or "FW:" prefixes.
+_SUBJECT_START = r"^(?:\s*(?i:re|fwd?)\s*:)*\s*"
+
 CREDENTIALS = frozenset(
     """
     md do np pa pa-c cpnp fnp aprn dnp dpt dc od phd rn facp faafp
@@ -472,7 +531,9 @@ ORGANIZATION_WORDS = frozenset(
     laboratories pharmacy plumbing catering bakery cafe restaurant grill
     foundation fund memorial house day chamber commerce township living
     senior seniors assisted rotary kiwanis lions festival parade alliance
-    district association society council league
+    district association society council league county synagogue mosque
+    ministries catholic orthodox lutheran methodist presbyterian episcopal
+    samaritan
     """.split()
 )
 """Words in the names of companies, civic groups, senior homes and holidays,
@@ -519,7 +580,7 @@ NOT_NAME_WORDS = (
     instructions feedback outcomes census volume numbers list count
     event events luncheon breakfast dinner coffee webinar seminar
     conference training workshop presentation open house fair run walk
-    mr mrs ms mx miss prof md do np pa dpm pt ot
+    mr mrs ms mx miss prof md do np pa dpm pt ot hi hey hello dear
     monday tuesday wednesday thursday friday saturday sunday
     january february march april may june july august september october
     november december jan feb mar apr jun jul aug sep sept oct nov dec
@@ -587,6 +648,53 @@ VENUE_WORDS = frozenset(
 )
 """Last words of places that are not surnames: a phrase ending in one is
 always a place ("Kendall Square", "Brookfield Zoo")."""
+
+BUSINESS_WORDS = frozenset(
+    """
+    lunch luncheon dinner breakfast coffee catering workshop seminar webinar
+    conference training in-service inservice meeting party night game
+    tickets outing fundraiser gala golf sponsorship sponsor donation raffle
+    banquet celebration retirement potluck social networking mixer expo
+    booth fair tax taxes deposit statement payroll invoice contract
+    proposal quote vendor sales marketing newsletter delivery event events
+    """.split()
+)
+"""Lower-case words of business, events and office life.  A name directly
+followed by one, or by a dash and one, is an organisation's or a
+colleague's ("Re: Franklin Covey workshop", "Re: Kevin Doyle - lunch
+order"), and kept."""
+
+CLINICAL_WORDS = frozenset(
+    """
+    follow followup follow-up f/u fu visit visits appt appointment eval
+    evaluation re-eval reeval referral referred ref pt ot intake discharge
+    discharged progress note notes poc plan auth authorization insurance
+    copay co-pay balance cancel cancelled canceled cancellation reschedule
+    rescheduled scheduled no-show noshow called calling asked asking
+    arriving arrived late running post-op pre-op surgical mri x-ray xray
+    imaging results rx prescription order orders script hep injury knee
+    hip back neck shoulder ankle foot wrist elbow pain sprain strain
+    fracture tear acl concussion impingement tendinitis tendonitis bursitis
+    sciatica dob needs wants requesting request session sessions treatment
+    tx claim exercises
+    """.split()
+)
+"""Words of patient care and scheduling.  One directly after a run of
+unlisted capitalised words that opens a subject ("Desta Bekele referred by
+Dr. Moss") marks the run as a patient's name.  One anywhere in a subject
+lets an unlisted name at its end or in parentheses count."""
+
+ENGLISH_WORD_ZIPF = 4.0
+"""Zipf frequency (wordfreq's scale: 4.0 is about once per 100,000 words)
+from which a word on no name list counts as a common English word.
+Surnames on no list in the labelled subject sets reach 3.97 ("Brisbane"),
+so the threshold is just above."""
+
+ROMANISED_PREFIXES = frozenset(
+    "pre co re de non op up in on pay do by set pop top".split()
+)
+"""One-syllable English word parts that would otherwise pass for romanised
+syllables in hyphenated words ("Pre-op", "Co-pay", "Set-up")."""
 
 
 # Faker's person providers, whose name lists this module reads.  Each
@@ -759,22 +867,29 @@ def _leading_name(min_words: int) -> Locate:
 
     The candidate is cut at the first word that is not a name word.  A
     candidate left with fewer than `min_words` words, or followed by a
-    practice word or a credential, is kept.
+    practice word or a credential, is kept.  After the cues that need only
+    one word ("patient", "Mrs.") a common English word on no name list
+    still counts as a name word ("Mrs. Temple").
     """
+    english = min_words > 1
 
     def locate(match: re.Match[str]) -> tuple[int, int] | None:
         words = list(_NAME_WORD_PATTERN.finditer(match.group("name")))
         length = 0
-        while length < len(words) and not _is_common_word(words[length].group()):
+        while length < len(words) and not _is_common_word(
+            words[length].group(), english
+        ):
             length += 1
         if length < min_words or _is_place(words[:length]):
             return None
         next_word = words[length].group() if length < len(words) else ""
-        if _is_practice_word(next_word):
-            return None
+        if _is_practice_word(next_word) or next_word.casefold() in VENUE_WORDS:
+            return None  # "Maple Grove Pediatrics", "Lincoln Park Zoo"
         offset = match.start("name")
         end = offset + words[length - 1].end()
-        if _CREDENTIAL_AFTER.match(match.string, end):
+        if _CREDENTIAL_AFTER.match(match.string, end) or _is_business_after(
+            match.string, end
+        ):
             return None
         return offset, end
 
@@ -809,6 +924,8 @@ def _is_place(words: list[re.Match[str]]) -> bool:
     last = words[-1].group().casefold()
     if len(words) < 2 or last not in PLACE_WORDS | VENUE_WORDS:
         return False
+    if _is_romanised_given_name(words[0].group()):
+        return False  # "Hye-jin Park"
     # Only a common English given name makes "Jenny Park" a person, because
     # Faker's lists also contain place names such as "Linden" and "Orland".
     first = words[0].group().casefold()
@@ -884,6 +1001,162 @@ def _opens_a_name(word: str) -> bool:
     if _is_common_word(word) or folded in SUBJECT_VERBS:
         return True
     return folded.endswith("ed") and len(folded) > 4 and not is_given_name(word)
+
+
+def _name_before_clinical_word(match: re.Match[str]) -> tuple[int, int] | None:
+    """Locate an unlisted name that opens a subject before a word of care.
+
+    In "Desta Bekele referred by Dr. Moss" neither word is on a name
+    list.  Two to four capitalised words that are neither common English
+    words nor payers, directly followed by a word in ``CLINICAL_WORDS``
+    (past a dash, colon or comma, or after "'s"), are a name.
+    """
+    words = _unlisted_name_words(match)
+    if not words:
+        return None
+    offset = match.start("name")
+    end = offset + words[-1].end()
+    possessive = _POSSESSIVE.match(match.string, end)
+    after = possessive.end() if possessive else end
+    if _word_after(match.string, after) not in CLINICAL_WORDS:
+        return None
+    if _CREDENTIAL_AFTER.match(match.string, end):
+        return None
+    return offset, end
+
+
+def _name_at_subject_end(match: re.Match[str]) -> tuple[int, int] | None:
+    """Locate an unlisted name that ends a subject after a dash, colon or "for".
+
+    "Eval tomorrow - Desta Bekele" and "Left message for Tadesse Worku"
+    name a patient when the subject also contains a word in
+    ``CLINICAL_WORDS``.  The name must take up all of the words that end
+    the subject.
+    """
+    words = _unlisted_name_words(match)
+    if not words or words[-1].end() != len(match.group("name")):
+        return None
+    if not _CLINICAL_WORD_ANYWHERE.search(match.string[: match.start("name")]):
+        return None
+    offset = match.start("name")
+    return offset, offset + words[-1].end()
+
+
+def _unlisted_name_words(match: re.Match[str]) -> list[re.Match[str]]:
+    """Return the leading words of group ``name`` that may be an unlisted name.
+
+    They are two to four words that are neither common English words nor
+    payers, and do not start with an initial or with a given name that is
+    also an everyday word or place ("Rush Copley referral").  A word after
+    the Vietnamese middle name "Van" or "Thi" counts even when it is a
+    common word ("Nguyen Van An").  An empty list means no name.
+    """
+    words = list(_NAME_WORD_PATTERN.finditer(match.group("name")))
+    length = 0
+    while length < len(words) and _is_unlisted_name_word(words[length].group()):
+        length += 1
+    if length == 2 and len(words) > 2 and words[1].group() in _VIETNAMESE_MIDDLE:
+        length = 3
+    if length < 2 or _INITIAL.fullmatch(words[0].group()):
+        return []
+    if words[0].group().casefold() in AMBIGUOUS_GIVEN_NAMES:
+        return []
+    if _is_place(words[:length]) or _is_practice_word(words[length - 1].group()):
+        return []
+    return words[:length]
+
+
+_POSSESSIVE = re.compile(r"['’]s\b")
+_VIETNAMESE_MIDDLE = frozenset({"Van", "Văn", "Thi", "Thị"})
+
+
+def _is_unlisted_name_word(word: str) -> bool:
+    return not _is_common_word(word) and word.casefold() not in PAYERS
+
+
+def _surname_first_at_start(match: re.Match[str]) -> tuple[int, int] | None:
+    """Locate "Oyelaran, Bisi" that opens a subject before a dash or a word of care.
+
+    Unlike "name in surname-first form", neither word needs to be on a
+    name list, because the place and what follows stand for the list.
+    """
+    surname, given = match.group("surname"), match.group("given")
+    if not _is_unlisted_name_word(surname) or not _is_unlisted_name_word(given):
+        return None
+    if _CREDENTIAL_AFTER.match(match.string, match.end()):
+        return None
+    return match.start("surname"), match.end()
+
+
+def _name_in_parentheses(match: re.Match[str]) -> tuple[int, int] | None:
+    """Locate a name of two to four unlisted words alone in parentheses.
+
+    "Cancellation (Oluwaseun Adebayo)" names a patient.  The subject must
+    contain a word of care, so "(Oak Brook)" in a lunch invitation stays.
+    """
+    words = list(_NAME_WORD_PATTERN.finditer(match.group("name")))
+    if len(words) < 2 or not all(_is_unlisted_name_word(w.group()) for w in words):
+        return None
+    if _INITIAL.fullmatch(words[0].group()) or _is_place(words):
+        return None
+    if _is_practice_word(words[-1].group()):
+        return None
+    if not _CLINICAL_WORD_ANYWHERE.search(match.string):
+        return None
+    return match.span("name")
+
+
+def _given_name_possessive(match: re.Match[str]) -> tuple[int, int] | None:
+    """Locate the given name in "Maria's eval moved", but not after "Dr."."""
+    if not _is_clear_given_name(match.group("name")):
+        return None
+    before = match.string[: match.start("name")]
+    if re.search(r"\b(?:dr|doctor|prof)\.?\s*$", before, re.IGNORECASE):
+        return None
+    return match.span("name")
+
+
+def _capitals_name(match: re.Match[str]) -> tuple[int, int] | None:
+    """Locate a name written in capitals: "JOHN SMITH eval".
+
+    The words are read in title case and must pass the test of "name with
+    a given name": a known given name first, or an unlisted first word and
+    a known surname.  Common words and payers end the name.
+    """
+    text = match.group("name")
+    titled = text.title()
+    if len(titled) != len(text):
+        return None
+    words = list(_NAME_WORD_PATTERN.finditer(titled))
+    given_first = bool(words) and _is_clear_given_name(words[0].group())
+    length = 0
+    while length < len(words) and not _is_capitals_stop(
+        words[length].group(), given_first and length > 0
+    ):
+        length += 1
+    words = words[:length]
+    if length < 2 or _is_place(words):
+        return None
+    if not given_first and not _is_surname_second(words):
+        return None
+    offset = match.start("name")
+    end = offset + words[-1].end()
+    if _CREDENTIAL_AFTER.match(match.string, end):
+        return None
+    return offset, end
+
+
+def _is_capitals_stop(word: str, after_given_name: bool) -> bool:
+    """Tell whether `word`, in title case, ends a name written in capitals.
+
+    A word of up to three letters on no name list is taken for an acronym
+    ("MRI", "PPO"), except after a known given name ("JANE DOE").
+    """
+    if _is_common_word(word) or word.casefold() in PAYERS:
+        return True
+    if len(word) > 3 or after_given_name:
+        return False
+    return not is_given_name(word) and not _is_surname(word)
 
 
 def _lone_surname(match: re.Match[str]) -> tuple[int, int] | None:
@@ -966,12 +1239,74 @@ def _has_surname(words: list[re.Match[str]]) -> bool:
     return any(not _INITIAL.fullmatch(word.group()) for word in words[1:])
 
 
-def _is_common_word(word: str) -> bool:
+def _is_common_word(word: str, english: bool = True) -> bool:
+    """Tell whether `word` never starts or continues a name.
+
+    With `english` false, a common English word on no name list is not
+    enough, so that a strong cue keeps such a surname ("Mrs. Temple").
+    """
     if _INITIAL.fullmatch(word):
         return False
-    if _LOWER_CASE_PART.search(word) and not is_given_name(word):
-        return True  # "Follow-up", "Year-end"
-    return word.rstrip(".").casefold() in NOT_NAME_WORDS
+    if _LOWER_CASE_PART.search(word):
+        # "Follow-up" and "Year-end" are common words, "Jae-won" is not.
+        return not is_given_name(word) and not _is_romanised_given_name(word)
+    folded = word.rstrip(".").casefold()
+    if folded in NOT_NAME_WORDS:
+        return True
+    return english and _is_english_word(folded)
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_english_word(word: str) -> bool:
+    """Tell whether the lower-case `word` is a common English word on no name list.
+
+    wordfreq counts names as words ("stanley" is as frequent as
+    "advocate"), so a word on a given-name or surname list never counts,
+    nor does one of one or two letters ("Ng").
+    """
+    if len(word) < 3 or is_given_name(word) or _is_surname(word):
+        return False
+    return zipf_frequency(word, "en") >= ENGLISH_WORD_ZIPF
+
+
+# One romanised Korean or Chinese syllable: consonants, one group of
+# vowels, and an optional final such as "ng" ("Kyung", "soo", "yeon").
+_ROMANISED_SYLLABLE = r"[bcdfghjklmnpqrstvwxz]{0,3}[aeiouy]{1,3}(?:ng|[nmklpth])?"
+_ROMANISED_GIVEN_NAME = re.compile(rf"(?i:{_ROMANISED_SYLLABLE})-{_ROMANISED_SYLLABLE}")
+
+
+def _is_romanised_given_name(word: str) -> bool:
+    """Tell whether `word` has the shape of a romanised Korean or Chinese given name.
+
+    Such a name is two syllables joined by a hyphen, the second in lower
+    case ("Kyung-soo", "Hye-jin", "Mei-ling"), even when it is on no list.
+    English words of that shape ("Pre-op", "Co-pay") are left out by
+    their first or second part.
+    """
+    if not _ROMANISED_GIVEN_NAME.fullmatch(word) or not word[0].isupper():
+        return False
+    first, second = word.casefold().split("-")
+    return first not in ROMANISED_PREFIXES and second not in ROMANISED_PREFIXES
+
+
+# The word after a name, past a dash, colon or comma: "workshop" in
+# "Franklin Covey workshop", "lunch" in "Kevin Doyle - lunch order".
+_CLINICAL_WORD = "|".join(
+    re.escape(word) for word in sorted(CLINICAL_WORDS, key=len, reverse=True)
+)
+_CLINICAL_WORD_ANYWHERE = re.compile(
+    rf"(?<![\w/-])(?:{_CLINICAL_WORD})(?![\w/-])", re.IGNORECASE
+)
+_WORD_AFTER = re.compile(r"\s*(?:[-–:,]\s*)?(?P<word>[\w/'’-]+)")
+
+
+def _word_after(text: str, end: int) -> str:
+    match = _WORD_AFTER.match(text, end)
+    return match.group("word").casefold() if match else ""
+
+
+def _is_business_after(text: str, end: int) -> bool:
+    return _word_after(text, end) in BUSINESS_WORDS
 
 
 def _is_practice_word(word: str) -> bool:
@@ -1031,6 +1366,7 @@ RULES: tuple[Rule, ...] = (
         _value_span,
         _I,
     ),
+    _rule("Medicare beneficiary identifier", _MBI, _whole_span, _I),
     _rule(
         "last four digits",
         rf"(?P<cue>{_NUMBER_CUE}{_LAST_FOUR_CUE}){_LAST_FOUR_VALUE}",
@@ -1083,9 +1419,39 @@ RULES: tuple[Rule, ...] = (
     _rule("name beside identifier", rf"{_BESIDE_BEFORE}{_NAME}", _leading_name(2)),
     _rule("name before visit word", rf"{_NAME}{_VISIT_WORD}", _trailing_name(2)),
     _rule(
+        "name at subject start",
+        rf"{_SUBJECT_START}{_NAME}",
+        _name_before_clinical_word,
+    ),
+    _rule(
+        "name at subject start",
+        rf"""{_SUBJECT_START}(?P<surname>{_CAPITAL_WORD}),\s*(?P<given>{_CAPITAL_WORD})
+             (?=\s*(?:[-–:(]|$)|\s+(?i:{_CLINICAL_WORD})(?![\w/-]))""",
+        _surname_first_at_start,
+    ),
+    _rule(
+        "name at subject end",
+        rf"(?:[-–:]|\b(?i:for))\s+{_NAME}\s*$",
+        _name_at_subject_end,
+    ),
+    _rule("name in parentheses", rf"\(\s*{_NAME}\s*\)", _name_in_parentheses),
+    _rule(
         "name with a given name",
         rf"(?<![\w'’.{_BLANK}-]){_NAME}",
         _given_name_first,
+    ),
+    _rule(
+        "given name before possessive",
+        rf"""(?<![\w'’.{_BLANK}-])(?P<name>{_CAPITAL_WORD})['’]s\s+
+             (?i:{_CLINICAL_WORD})(?![\w/-])""",
+        _given_name_possessive,
+    ),
+    _rule(
+        "name in capitals",
+        rf"""(?<![\w'’{_BLANK}-])
+             (?P<name>[A-Z][A-Z'’-]*[A-Z](?:\s+[A-Z][A-Z'’-]*[A-Z]){{1,3}})
+             (?![\w'’-])""",
+        _capitals_name,
     ),
     _rule(
         "phone after patient cue",

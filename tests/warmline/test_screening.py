@@ -520,9 +520,122 @@ REDACTED_SUBJECTS = [
         "Patient called from (312) 555-0117",
         "Patient called from [redacted]",
     ),
+    # a Medicare Beneficiary Identifier without a cue
+    (
+        "Medicare beneficiary identifier",
+        "Medicare 1EG4-TE5-MK73 auth",
+        "Medicare [redacted] auth",
+    ),
+    (
+        "Medicare beneficiary identifier",
+        "new card 7AC2HJ4KM61 on file",
+        "new card [redacted] on file",
+    ),
+    # unlisted names that open a subject before a word of care
+    (
+        "name at subject start",
+        "Tadesse Worku referred by Dr. Hale",
+        "[redacted] referred by Dr. Hale",
+    ),
+    (
+        "name at subject start",
+        "Fwd: Abebe Girma - knee pain",
+        "Fwd: [redacted] - knee pain",
+    ),
+    (
+        "name at subject start",
+        "Seo-yeon Kang follow up visit",
+        "[redacted] follow up visit",
+    ),
+    (
+        "name at subject start",
+        "Nguyen Van An PT referral",
+        "[redacted] PT referral",
+    ),
+    (
+        "name at subject start",
+        "Ikenna Obiora's MRI results",
+        "[redacted]'s MRI results",
+    ),
+    (
+        "name at subject start",
+        "Adeyinka, Tolu - auth request",
+        "[redacted] - auth request",
+    ),
+    (
+        "name at subject start",
+        "RE: Mbatha, Sipho: progress note",
+        "RE: [redacted]: progress note",
+    ),
+    # unlisted names that end a subject about care, or stand in parentheses
+    (
+        "name at subject end",
+        "Eval tomorrow - Tadesse Worku",
+        "Eval tomorrow - [redacted]",
+    ),
+    (
+        "name at subject end",
+        "No-show today: Abebe Girma",
+        "No-show today: [redacted]",
+    ),
+    (
+        "name in parentheses",
+        "Cancellation (Oluwaseun Adebayo)",
+        "Cancellation ([redacted])",
+    ),
+    # a given name before "'s" and a word of care
+    (
+        "given name before possessive",
+        "Maria's eval moved to Friday",
+        "[redacted]'s eval moved to Friday",
+    ),
+    (
+        "given name before possessive",
+        "Re: Keisha's progress note",
+        "Re: [redacted]'s progress note",
+    ),
+    # a surname that is a common English word, after a strong cue
+    ("name after honorific", "Mrs. Temple called", "Mrs. [redacted] called"),
+    ("name after patient", "pt John Parish - knee", "pt [redacted] - knee"),
+    # names in capitals
+    ("name in capitals", "JOHN SMITH EVAL", "[redacted] EVAL"),
+    ("name in capitals", "Re: MARIA GONZALEZ - MRI", "Re: [redacted] - MRI"),
+    ("name in capitals", "PATIENT JANE DOE", "PATIENT [redacted]"),
 ]
 
 HARMLESS_SUBJECTS = [
+    # organisations, events and contacts after "Re:"
+    "Re: Advocate Aurora lunch and learn",
+    "Re: Stanley Cup watch party",
+    "Re: Marquette Bank deposit",
+    "Re: Jackson Hewitt tax docs",
+    "Re: Kane County Cougars night",
+    "Re: Greek Orthodox church health fair",
+    "Re: Good Samaritan case management",
+    "Re: Melissa Grant - lunch order",
+    "Re: Lincoln Park Zoo 5K sponsorship",
+    # capitalised words before a word of care that are no name
+    "Medicare Advantage auth changes",
+    "Kinesio Tape follow up order",
+    "Silver Cross referral packet",
+    "Rush Copley referral",
+    "Check-in kiosk down",
+    "Pre-op class schedule",
+    "Co-pay collection",
+    "Chicago, IL - new location",
+    "Thanks, Maria - lunch order",
+    "Hi, Karen - schedule",
+    "Auth request - Blue Cross",
+    "New eval slots (Oak Brook)",
+    "Auth (Blue Cross Blue Shield)",
+    # possessives and capitals that are no name
+    "Monday's eval list",
+    "Dr. Patel's referral pads",
+    "Will's eval templates",
+    "PT EVAL TEMPLATE",
+    "BCBS PPO AUTH",
+    "KANE COUNTY FAIR",
+    "Invoice 1EG4-TE5 MK73",
     "Lunch 3/14",
     "Lunch w/ Dr. Patel",
     "Drop off brochures - Lakeside Ortho",
@@ -709,10 +822,11 @@ def test_held_out_set_floor() -> None:
 
 
 def test_newest_held_out_set_floor() -> None:
-    # Measured once, before any change that had seen this set: the current
-    # rules catch 33 of 37 identifiers (89.2%) and lose 17 of 245 harmless
-    # words, most of them names of organisations after "Re:".  The floor
-    # fails a change that does worse.
+    # Measured once with the round 7 rules, before any change had seen this
+    # set: they caught 33 of 37 identifiers (89.2%) and lost 17 of 245
+    # harmless words, most of them names of organisations after "Re:".
+    # The round 8 rules were changed after those misses.  The floor fails a
+    # change that does worse than that first measurement.
     result = score(load_subjects("heldout8.jsonl"))
 
     assert result.subjects >= 60
@@ -798,21 +912,23 @@ def test_redact_subject_bare_place_name() -> None:
     assert redact_subject("Re: Prairie View") == "Re: Prairie View"
 
 
-@pytest.mark.xfail(
-    reason="names are found by capitalisation or a known given name in lower "
-    "case, so a name in capitals is missed",
-    strict=True,
-)
 def test_redact_subject_capitals_name() -> None:
     assert redact_subject("PATIENT JANE DOE") == "PATIENT [redacted]"
 
 
+def test_redact_subject_contact_before_business_word() -> None:
+    subject = "Re: Kevin Doyle - lunch order"
+
+    assert redact_subject(subject) == subject
+
+
 @pytest.mark.xfail(
-    reason="a practice contact's name after 're:' reads as a patient's name",
+    reason="a practice contact's name after 're:' with no role and no word "
+    "of business after it reads as a patient's name",
     strict=True,
 )
 def test_redact_subject_contact_name() -> None:
-    subject = "Re: Kevin Doyle - lunch order"
+    subject = "Re: Marcus Lee from Oak Ridge Family Practice"
 
     assert redact_subject(subject) == subject
 
@@ -824,26 +940,49 @@ def test_redact_subject_unlisted_given_name() -> None:
     assert redact_subject(subject) == "[redacted] - x-ray report attached"
 
 
-@pytest.mark.xfail(
-    reason="without a cue a name is found only when its given name or its "
-    "surname is on a list, and 'Kalani' and 'Akana' are on none",
-    strict=True,
-)
-def test_redact_subject_unlisted_name() -> None:
+def test_redact_subject_unlisted_name_at_start() -> None:
     subject = "Kalani Akana asked about parking"
 
     assert redact_subject(subject) == "[redacted] asked about parking"
 
 
 @pytest.mark.xfail(
-    reason="a name ending in a place word such as 'Park' reads as a place "
-    "unless its given name is a common English one",
+    reason="an unlisted name is found only at the start or end of a subject, "
+    "after a cue or in parentheses, not in the middle",
     strict=True,
 )
-def test_redact_subject_name_like_place() -> None:
+def test_redact_subject_unlisted_name_in_middle() -> None:
+    subject = "Spoke with Kalani Akana about parking"
+
+    assert redact_subject(subject) == "Spoke with [redacted] about parking"
+
+
+def test_redact_subject_romanised_name_like_place() -> None:
     subject = "Hye-jin Park arriving late today"
 
     assert redact_subject(subject) == "[redacted] arriving late today"
+
+
+def test_redact_subject_unlisted_romanised_name() -> None:
+    subject = "Kyung-soo Lim follow up visit"
+
+    assert redact_subject(subject) == "[redacted] follow up visit"
+
+
+def test_redact_subject_everyday_given_name_stays_name() -> None:
+    # "Young" is an everyday word and a Korean given name, and a cue finds it.
+    assert redact_subject("RE: Young Kim follow up") == "RE: [redacted] follow up"
+
+
+@pytest.mark.xfail(
+    reason="two unlisted capitalised words that start a subject before a word "
+    "of care read as a patient's name, even when they name a practice",
+    strict=True,
+)
+def test_redact_subject_unlisted_practice_at_start() -> None:
+    subject = "Loyola Maywood follow up"
+
+    assert redact_subject(subject) == subject
 
 
 def test_redact_subject_name_after_capitalised_verb() -> None:
@@ -852,12 +991,24 @@ def test_redact_subject_name_after_capitalised_verb() -> None:
     assert redact_subject(subject) == "Called [redacted]'s daughter about ride"
 
 
-@pytest.mark.xfail(
-    reason="two capitalised words after 'Re:' read as a patient's name unless "
-    "a practice, place, role or organisation word marks them",
-    strict=True,
-)
 def test_redact_subject_organisation_after_reply() -> None:
     subject = "Re: Franklin Covey workshop"
+
+    assert redact_subject(subject) == subject
+
+
+def test_redact_subject_name_after_reply() -> None:
+    subject = "Re: Dorothea McAllister discharge"
+
+    assert redact_subject(subject) == "Re: [redacted] discharge"
+
+
+@pytest.mark.xfail(
+    reason="an organisation's name of two unlisted words after 'Re:' with no "
+    "organisation or business word reads as a patient's name",
+    strict=True,
+)
+def test_redact_subject_unlisted_organisation_after_reply() -> None:
+    subject = "Re: Zimmer Biomet visit"
 
     assert redact_subject(subject) == subject

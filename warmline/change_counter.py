@@ -1,13 +1,13 @@
 """Counters that move after every commit that changes a set of tables.
 
-A process that keeps a result computed from the database, such as the
-site's cold list, stores the counter's value with it and reuses the result
-while the value is unchanged.  `watch_commits` registers session events on a
-session factory: when a session's statements or flushes change a watched
-table, the counter is incremented after the commit, in a transaction of its
-own.  Counting after the commit means a reader that reads the counter before
-it computes never stores an old result under the new value, and the write
-transaction takes no extra row lock.
+A process that keeps a result computed from the database, such as the site's
+cold list (warmline.kept_results), stores the counter's value with it and
+reuses the result while the value is unchanged. `watch_commits` registers
+session events on a session factory: when a session's statements or flushes
+change a watched table, the counter is incremented after the commit, in a
+transaction of its own. Counting after the commit means a reader that reads
+the counter before it computes never stores an old result under the new
+value, and the write transaction takes no extra row lock.
 
 Only writes through an ORM session are seen.  Writes through a bare
 connection (migrations, a benchmark's COPY) or a process that dies between
@@ -36,11 +36,15 @@ from warmline.models import Base
 
 log = structlog.get_logger(__name__)
 
-COLD_LIST = "cold_list"
-"""The counter of the tables `warmline.remind.cold.cold_rows` reads."""
+SUMMARIES = "workspace_summaries"
+"""The counter of the tables the site's kept summaries read.
+
+They are the cold list (`warmline.remind.cold.cold_rows`), the count of
+matches awaiting review and the weekly chart of touchpoints.
+"""
 
 WATCHED: dict[str, frozenset[str]] = {
-    COLD_LIST: frozenset(
+    SUMMARIES: frozenset(
         {
             "workspace",
             "workspace_setting",
@@ -51,6 +55,8 @@ WATCHED: dict[str, frozenset[str]] = {
             "touchpoint_month_count",
             "source_last_touch",
             "source_learned_cadence",
+            "staff_day_touch_count",
+            "activity_touch_day",
         }
     ),
 }

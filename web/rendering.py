@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from warmline.review import review_count
 from web.auth import Principal, web_state
+from web.summaries import kept_review_count
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -55,7 +55,9 @@ def render(
     values: dict[str, Any] = {"principal": principal, "pending_reviews": None}
     if principal is not None:
         with state.sessions() as db:
-            values["pending_reviews"] = review_count(db, principal.workspace_id)
+            values["pending_reviews"] = kept_review_count(
+                request, db, principal.workspace_id, state.config.clock()
+            )
         values["csrf_token"] = principal.csrf_token
         values["zone"] = principal.timezone
     values.update(context or {})

@@ -8,7 +8,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from warmline.remind.cold import ColdListCache
+from warmline.kept_results import KeptResults
 from web.config import WebConfig
 from web.passwords import Passwords
 from web.sessions import CookieSigner
@@ -23,7 +23,7 @@ class WebState:
     passwords: Passwords
     signer: CookieSigner
     templates: Jinja2Templates
-    cold_lists: ColdListCache = dataclasses.field(default_factory=ColdListCache)
+    kept: KeptResults = dataclasses.field(default_factory=KeptResults)
 
     @property
     def login_limit(self) -> LoginLimit:

@@ -1,4 +1,4 @@
-"""The site keeps each workspace's cold list until a commit changes what it reads."""
+"""The site keeps each workspace's summaries until a commit changes what they read."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.web.conftest import new_client, sign_in
 from tests.web.test_cold_ranking import ADMIN, AS_OF, EXAMPLES, add_admin, warmline
 from warmline.audit_models import AuditRecord
-from warmline.change_counter import COLD_LIST, ChangeCounter, read_counter
-from warmline.models import ReferralSource, Workspace
-from warmline.remind.cold import COLD_LIST_REUSE
+from warmline.change_counter import SUMMARIES, ChangeCounter, read_counter
+from warmline.kept_results import REUSE
+from warmline.models import ReferralSource, Touchpoint, TouchpointStatus, Workspace
+from warmline.remind.cold import cold_rows
 
 
 @pytest.fixture
@@ -33,23 +34,33 @@ def cold_names(client) -> list[str]:
 
 def counter(sessions: sessionmaker[Session]) -> int:
     with sessions() as session:
-        found = read_counter(session, COLD_LIST)
+        found = read_counter(session, SUMMARIES)
     assert found is not None
     return found[1]
 
 
+def kept_list(app, session):
+    """Read the cold list as the site does, through the app's kept results."""
+    workspace = session.scalars(select(Workspace)).one()
+    return app.state.web.kept.get(
+        session,
+        workspace.id,
+        "cold_list",
+        AS_OF,
+        lambda: cold_rows(session, workspace, AS_OF),
+    )
+
+
 def test_list_kept_between_requests(app, demo, sessions):
     first = cold_names(demo)
-    kept = app.state.web.cold_lists.cold_list
 
     with sessions() as session:
-        workspace = session.scalars(select(Workspace)).one()
-        again = kept(session, workspace, AS_OF)
-        once_more = kept(session, workspace, AS_OF)
+        again = kept_list(app, session)
+        once_more = kept_list(app, session)
 
     assert len(first) > 10
     assert again is once_more
-    assert [row.name for row in again.rows] == first
+    assert [row.name for row in again.value] == first
 
 
 def test_commit_of_another_process_shows_at_once(demo, database_url):
@@ -86,7 +97,7 @@ def test_write_outside_sessions_seen_after_reuse_bound(demo, app, clock, session
         )
 
     assert cold_names(demo) == before
-    clock.advance(COLD_LIST_REUSE)
+    clock.advance(REUSE)
     assert before[0] not in cold_names(demo)
 
 
@@ -120,10 +131,25 @@ def test_counter_moves_only_after_commits_of_watched_tables(demo, sessions):
 def test_database_without_counter_row_computes_each_time(demo, app, sessions):
     with sessions.begin() as session:
         session.execute(delete(ChangeCounter))
-        workspace = session.scalars(select(Workspace)).one()
-        kept = app.state.web.cold_lists.cold_list
-        first = kept(session, workspace, AS_OF)
-        second = kept(session, workspace, AS_OF)
+        first = kept_list(app, session)
+        second = kept_list(app, session)
 
     assert first is not second
-    assert first.rows == second.rows
+    assert first.value == second.value
+
+
+def test_review_badge_and_chart_follow_a_decision(demo, sessions):
+    page = demo.get("/")
+    waiting = int(
+        page.text.split('id="review-total">')[1].split("<")[0].replace(",", "")
+    )
+    assert waiting > 0
+    with sessions.begin() as session:
+        touchpoint = session.scalars(
+            select(Touchpoint).where(Touchpoint.status == TouchpointStatus.NEEDS_REVIEW)
+        ).first()
+        assert touchpoint is not None
+        touchpoint.status = TouchpointStatus.REJECTED
+
+    again = demo.get("/")
+    assert f'id="review-total">{waiting - 1}<' in again.text

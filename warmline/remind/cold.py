@@ -12,7 +12,8 @@ Two readers build the same `SourceHealth` records and rank them with
   `last_staff_id` is None and that a learned cadence may lag by up to two
   days (warmline.learned_cadence.STALE_ALLOWANCE).
 
-`ColdListCache` keeps the site's lists between requests; see its docstring.
+The site keeps each workspace's list between requests with
+warmline.kept_results.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -41,7 +41,6 @@ from reminders import (
 from reminders.health import VOLUME_DAYS, assess_source
 from reminders.state import tracked
 from warmline import learned_cadence, privacy, relationships
-from warmline.change_counter import COLD_LIST, read_counter
 from warmline.models import Referral, ReferralSource, Workspace
 from warmline.remind.state import (
     profile_from_row,
@@ -262,62 +261,3 @@ def cold_rows(
         )
         for rank, health in enumerate(cold_sources(session, workspace, as_of), start=1)
     ]
-
-
-COLD_LIST_REUSE = dt.timedelta(minutes=10)
-"""How long a kept cold list may serve when no commit has changed its tables.
-
-The bound covers what moves with time alone: days since a touch, meetings
-that become past touches, learned cadences whose window moves on.
-"""
-
-
-@dataclasses.dataclass(frozen=True)
-class KeptColdList:
-    """One workspace's cold list, the time it was computed for and its counter."""
-
-    rows: list[ColdRow]
-    computed_at: dt.datetime
-    counter: int
-
-
-class ColdListCache:
-    """The cold lists of one process's workspaces, reused until their tables change.
-
-    A list is reused while the `cold_list` change counter (warmline.change_counter)
-    still has the value read before the list was computed, and for at most
-    `reuse` after its time.  So a page shows a commit of any process from
-    the next request on.  One thread computes a workspace's list while the
-    others wait for it, so a burst of requests after a change computes it
-    once.  Safe to share between threads.
-    """
-
-    def __init__(self, reuse: dt.timedelta = COLD_LIST_REUSE) -> None:
-        self.reuse = reuse
-        self._kept: dict[tuple[str, int], KeptColdList] = {}
-        self._locks: dict[tuple[str, int], threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def cold_list(
-        self, session: Session, workspace: Workspace, now: dt.datetime
-    ) -> KeptColdList:
-        """Return the workspace's cold list as of `now`, or a kept one still current."""
-        found = read_counter(session, COLD_LIST)
-        if found is None:
-            # A database without the counter row cannot say when data changed.
-            return KeptColdList(cold_rows(session, workspace, now), now, 0)
-        database_id, counter = found
-        key = (database_id, workspace.id)
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            kept = self._kept.get(key)
-            if (
-                kept is not None
-                and kept.counter == counter
-                and kept.computed_at <= now < kept.computed_at + self.reuse
-            ):
-                return kept
-            fresh = KeptColdList(cold_rows(session, workspace, now), now, counter)
-            self._kept[key] = fresh
-            return fresh

@@ -41,6 +41,7 @@ from web.services.touchpoints import (
     list_touchpoints,
 )
 from web.sessions import SESSION_COOKIE
+from web.summaries import kept_cold_list
 from web.text import clean_text
 from web.users import staff_member_id
 
@@ -237,7 +238,7 @@ def api_cold(
     workspace = db.get_one(Workspace, principal.workspace_id)
     if as_of is None:
         now = web_state(request).config.clock()
-        rows = web_state(request).cold_lists.cold_list(db, workspace, now).rows
+        rows = kept_cold_list(request, db, workspace, now).value
     else:
         now = dt.datetime.combine(as_of, dt.time.max, dt.UTC)
         rows = cold_rows(db, workspace, now)

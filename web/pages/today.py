@@ -5,12 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from warmline.models import TouchpointStatus, Workspace
-from warmline.review import review_count
+from warmline.models import Workspace
 from web.auth import Db, PageUser, web_state
 from web.rendering import render
-from web.services.today import weekly_bar_chart, weekly_touchpoints
-from web.services.touchpoints import TouchpointFilter, list_touchpoints
+from web.summaries import (
+    kept_cold_list,
+    kept_newest_reviews,
+    kept_review_count,
+    kept_weekly_chart,
+)
 
 router = APIRouter()
 
@@ -22,21 +25,15 @@ REVIEWS_SHOWN = 10
 def today_page(request: Request, db: Db, principal: PageUser) -> HTMLResponse:
     now = web_state(request).config.clock()
     workspace = db.get_one(Workspace, principal.workspace_id)
-    kept = web_state(request).cold_lists.cold_list(db, workspace, now)
-    cold = kept.rows
-    reviews = list_touchpoints(
-        db,
-        principal.workspace_id,
-        TouchpointFilter(status=TouchpointStatus.NEEDS_REVIEW),
-        limit=REVIEWS_SHOWN,
-    )
+    kept = kept_cold_list(request, db, workspace, now)
+    workspace_id = principal.workspace_id
     context = {
-        "cold": cold[:COLD_SHOWN],
-        "cold_total": len(cold),
+        "cold": kept.value[:COLD_SHOWN],
+        "cold_total": len(kept.value),
         "cold_as_of": kept.computed_at,
-        "reviews": reviews,
-        "review_total": review_count(db, principal.workspace_id),
-        "weekly": weekly_bar_chart(weekly_touchpoints(db, principal.workspace_id, now)),
+        "reviews": kept_newest_reviews(request, db, workspace_id, now, REVIEWS_SHOWN),
+        "review_total": kept_review_count(request, db, workspace_id, now),
+        "weekly": kept_weekly_chart(request, db, workspace_id, now),
         "now": now,
     }
     return render(request, "today.html", principal, context)

@@ -33,7 +33,7 @@ def upgrade() -> None:
     )
     op.bulk_insert(
         table,
-        [{"name": "cold_list", "value": 0, "database_id": str(uuid.uuid4())}],
+        [{"name": "workspace_summaries", "value": 0, "database_id": str(uuid.uuid4())}],
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from benchmarks.bench_redaction import HELD_OUT, SETS, load_subjects, score
 from warmline.screening import (
+    ALLOWLIST_RULE,
     RULES,
     SubjectMode,
     find_identifiers,
@@ -451,7 +452,7 @@ REDACTED_SUBJECTS = [
     (
         "name after referral cue",
         "Update - Kalani Akana transferred to Naperville clinic",
-        "Update - [redacted] transferred to Naperville clinic",
+        "Update - [redacted] transferred to [redacted] clinic",
     ),
     (
         "name after referral cue",
@@ -605,51 +606,35 @@ REDACTED_SUBJECTS = [
 
 HARMLESS_SUBJECTS = [
     # organisations, events and contacts after "Re:"
-    "Re: Advocate Aurora lunch and learn",
-    "Re: Stanley Cup watch party",
     "Re: Marquette Bank deposit",
-    "Re: Jackson Hewitt tax docs",
-    "Re: Kane County Cougars night",
     "Re: Greek Orthodox church health fair",
-    "Re: Good Samaritan case management",
-    "Re: Melissa Grant - lunch order",
     "Re: Lincoln Park Zoo 5K sponsorship",
     # capitalised words before a word of care that are no name
     "Medicare Advantage auth changes",
     "Kinesio Tape follow up order",
-    "Silver Cross referral packet",
-    "Rush Copley referral",
     "Check-in kiosk down",
     "Pre-op class schedule",
     "Co-pay collection",
-    "Chicago, IL - new location",
-    "Thanks, Maria - lunch order",
-    "Hi, Karen - schedule",
-    "Auth request - Blue Cross",
-    "New eval slots (Oak Brook)",
-    "Auth (Blue Cross Blue Shield)",
     # possessives and capitals that are no name
     "Monday's eval list",
     "Dr. Patel's referral pads",
     "Will's eval templates",
     "PT EVAL TEMPLATE",
     "BCBS PPO AUTH",
-    "KANE COUNTY FAIR",
-    "Invoice 1EG4-TE5 MK73",
     "Lunch 3/14",
     "Lunch w/ Dr. Patel",
     "Drop off brochures - Lakeside Ortho",
     "Re: Maple Grove Pediatrics lunch",
     "Update on Summit Sports Med",
     "Patient Portal message",
-    "New patients welcome at Brookside",
     "PT Referral form updated",
     "Progress note - initial evaluation",
     "Lunch-and-learn 3/14/2026",
     "Re: Holiday hours",
     "Referral for Dr. Anil Patel's patient",
-    "Call me at 630-555-0142",
     "Q3 referral numbers",
+    "Chicago, IL - new location",
+    "Morton Arboretum team walk",
     "Meeting 11/5 at 12:30",
     "Riverside Family Medicine holiday schedule",
     "Re: Riverside Family Medicine",
@@ -664,47 +649,28 @@ HARMLESS_SUBJECTS = [
     "Record of lunch attendance",
     "Re: Weekly huddle with Ridgeway Ortho",
     "Dr. Maria L. Lopez - referral pads",
-    "Invoice 2026-0412",
     "Office closed 7/3 - 7/5",
-    "RE: Spring Lunch",
     "Appt for 10 am confirmed",
     "Patient satisfaction survey results",
     "Re: Harbor Point Urgent Care open house",
     "Re: Anil Patel, MD referral question",
     "Re: Thao Nguyen NP availability",
-    "Fwd: Northgate Clinic new fax (630) 555-0111",
-    "Ins verification: Lakeside Mutual plans",
     "FW: Prairie View Family Practice lunch",
     "Member ID cards for staff 2026",
     "Re: Prairie View",
-    "Re: Maple Hills office move",
     "pt will call back",
     "patient portal down tonight",
     "re: lunch for the front desk",
-    "PT clinic phone 630-555-0142",
     "Re: Marta Jensen, office manager",
-    "Re: Lincoln Square parking",
     "Rescheduled to Monday",
     "Lopez, Maria MD - new referral pads",
     "Dr. Helen Marsh - referral pads",
     "Will Rogers Elementary health fair",
     # given names that are also words, places or company names
-    "Grant Street office closed",
-    "Sterling Silver sponsor package",
-    "Victoria Day closure",
-    "Mercy Health Partners lunch",
-    "Golden Hour sunset social",
-    "Jordan from ProMed - tablets",
-    "Re: Linden Park schedule change",
-    "Johnson Controls HVAC",
-    "Martin Luther King Day closure",
-    "Ronald McDonald House donation",
     "Re: Wheaton Chamber of Commerce breakfast",
     "Re: Plainfield Township festival",
     "Re: Sunrise Senior Living presentation",
     "Re: Glen Ellyn Park District partnership",
-    "Morton Arboretum team walk",
-    "Rush Copley outreach visit",
     "Re: Alaska trip",
     "Re: Year-end Party",
     # numbers and single words that are not identifiers
@@ -712,8 +678,66 @@ HARMLESS_SUBJECTS = [
     "Order ending 2024 batch",
     "Re: Chicago",
     "Re: Invoice - overdue",
-    "Re: Kevin - lunch order",
     "",
+]
+
+
+# Harmless subjects that lose words under the allowlist: each word on a name
+# list or rare in English is redacted, whoever it names ("Grant Street",
+# "Northgate"), and so is each number with three or more digits that is not
+# a time or a recent date (a practice's phone, an invoice number).
+ALLOWLIST_LOSSES = [
+    (
+        "Re: Advocate Aurora lunch and learn",
+        "Re: Advocate [redacted] lunch and learn",
+    ),
+    ("Re: Stanley Cup watch party", "Re: [redacted] Cup watch party"),
+    ("Re: Jackson Hewitt tax docs", "Re: [redacted] tax docs"),
+    ("Re: Kane County Cougars night", "Re: Kane County [redacted] night"),
+    (
+        "Re: Good Samaritan case management",
+        "Re: [redacted] Samaritan case management",
+    ),
+    ("Re: Melissa Grant - lunch order", "Re: [redacted] - lunch order"),
+    ("Silver Cross referral packet", "[redacted] referral packet"),
+    ("Rush Copley referral", "[redacted] referral"),
+    ("Thanks, Maria - lunch order", "Thanks, [redacted] - lunch order"),
+    ("Hi, Karen - schedule", "Hi, [redacted] - schedule"),
+    ("Auth request - Blue Cross", "Auth request - Blue [redacted]"),
+    ("New eval slots (Oak Brook)", "New eval slots ([redacted])"),
+    ("Auth (Blue Cross Blue Shield)", "Auth (Blue [redacted] Blue Shield)"),
+    ("KANE COUNTY FAIR", "[redacted] COUNTY FAIR"),
+    ("Invoice 1EG4-TE5 MK73", "Invoice [redacted]"),
+    (
+        "New patients welcome at Brookside",
+        "New patients welcome at [redacted]",
+    ),
+    ("Call me at 630-555-0142", "Call me at [redacted]"),
+    ("Invoice 2026-0412", "Invoice [redacted]"),
+    ("RE: Spring Lunch", "RE: [redacted] Lunch"),
+    (
+        "Fwd: Northgate Clinic new fax (630) 555-0111",
+        "Fwd: Northgate Clinic new fax [redacted]",
+    ),
+    (
+        "Ins verification: Lakeside Mutual plans",
+        "Ins verification: [redacted] Mutual plans",
+    ),
+    ("Re: Maple Hills office move", "Re: Maple [redacted] office move"),
+    ("PT clinic phone 630-555-0142", "PT clinic phone [redacted]"),
+    ("Re: Lincoln Square parking", "Re: [redacted] Square parking"),
+    ("Grant Street office closed", "[redacted] office closed"),
+    ("Sterling Silver sponsor package", "[redacted] sponsor package"),
+    ("Victoria Day closure", "[redacted] Day closure"),
+    ("Mercy Health Partners lunch", "[redacted] Health Partners lunch"),
+    ("Golden Hour sunset social", "[redacted] Hour sunset social"),
+    ("Jordan from ProMed - tablets", "[redacted] from [redacted] - tablets"),
+    ("Re: Linden Park schedule change", "Re: [redacted] schedule change"),
+    ("Johnson Controls HVAC", "[redacted] Controls HVAC"),
+    ("Martin Luther King Day closure", "[redacted] Day closure"),
+    ("Ronald McDonald House donation", "[redacted] House donation"),
+    ("Rush Copley outreach visit", "[redacted] outreach visit"),
+    ("Re: Kevin - lunch order", "Re: [redacted] - lunch order"),
 ]
 
 
@@ -729,6 +753,13 @@ def test_redact_subject_keeps_harmless(subject: str) -> None:
     result = redact_subject(subject)
 
     assert result == subject
+
+
+@pytest.mark.parametrize(("subject", "expected"), ALLOWLIST_LOSSES)
+def test_redact_subject_allowlist_loss(subject: str, expected: str) -> None:
+    result = redact_subject(subject)
+
+    assert result == expected
 
 
 def test_cases_cover_every_rule() -> None:
@@ -811,14 +842,14 @@ def test_labelled_set_target() -> None:
 
     assert result.subjects >= 300
     assert result.recall >= 0.98, result.misses
-    assert result.loss_rate <= 0.01, result.losses
+    assert result.loss_rate <= 0.06, result.losses
 
 
 def test_held_out_set_floor() -> None:
     result = score(load_subjects("heldout.jsonl"))
 
     assert result.recall >= 0.9, result.misses
-    assert result.loss_rate <= 0.01, result.losses
+    assert result.loss_rate <= 0.06, result.losses
 
 
 def test_newest_held_out_set_floor() -> None:
@@ -831,14 +862,38 @@ def test_newest_held_out_set_floor() -> None:
 
     assert result.subjects >= 60
     assert result.recall >= 0.85, result.misses
-    assert result.loss_rate <= 0.08, result.losses
+    assert result.loss_rate <= 0.10, result.losses
+
+
+def test_allowlist_held_out_set_target() -> None:
+    # The pattern rules alone caught 218 of 314 identifiers (69.4%) here.
+    # The allowlist pass was then tuned on this set's misses and losses, so
+    # its figures (314 of 314, 7.9% of harmless words lost) are an upper
+    # bound, not an estimate for unseen subjects.
+    result = score(load_subjects("heldout9.jsonl"))
+
+    assert result.subjects >= 300
+    assert result.recall >= 0.98, result.misses
+    assert result.loss_rate <= 0.10, result.losses
+
+
+def test_blind_held_out_set_floor() -> None:
+    # Written by an author who saw neither the rules nor any other set, and
+    # measured once with the allowlist pass before any change had seen it:
+    # 251 of 263 identifiers (95.4%) redacted, 172 of 1,954 harmless words
+    # (8.8%) lost.  The floor fails a change that does worse than that.
+    result = score(load_subjects("heldout10.jsonl"))
+
+    assert result.subjects >= 300
+    assert result.recall >= 0.954, result.misses
+    assert result.loss_rate <= 0.09, result.losses
 
 
 def test_previous_held_out_set_floor() -> None:
     result = score(load_subjects("heldout7.jsonl"))
 
     assert result.recall >= 0.95, result.misses
-    assert result.loss_rate <= 0.02, result.losses
+    assert result.loss_rate <= 0.08, result.losses
 
 
 def test_given_names_loaded_once() -> None:
@@ -875,7 +930,7 @@ def test_all_held_out_sets_floor() -> None:
 
     assert result.subjects >= 500
     assert result.recall >= 0.95, result.misses
-    assert result.loss_rate <= 0.02, result.losses
+    assert result.loss_rate <= 0.09, result.losses
 
 
 def test_labelled_set_covers_every_kind() -> None:
@@ -917,14 +972,16 @@ def test_redact_subject_capitals_name() -> None:
 
 
 def test_redact_subject_contact_before_business_word() -> None:
+    # The allowlist redacts every name that no credential, role or "Dr."
+    # marks as a provider's, so a colleague's name is lost too.
     subject = "Re: Kevin Doyle - lunch order"
 
-    assert redact_subject(subject) == subject
+    assert redact_subject(subject) == "Re: [redacted] - lunch order"
 
 
 @pytest.mark.xfail(
-    reason="a practice contact's name after 're:' with no role and no word "
-    "of business after it reads as a patient's name",
+    reason="a practice contact's name with no role or credential after it is "
+    "on no allowlist, so it is redacted as if it were a patient's",
     strict=True,
 )
 def test_redact_subject_contact_name() -> None:
@@ -946,11 +1003,6 @@ def test_redact_subject_unlisted_name_at_start() -> None:
     assert redact_subject(subject) == "[redacted] asked about parking"
 
 
-@pytest.mark.xfail(
-    reason="an unlisted name is found only at the start or end of a subject, "
-    "after a cue or in parentheses, not in the middle",
-    strict=True,
-)
 def test_redact_subject_unlisted_name_in_middle() -> None:
     subject = "Spoke with Kalani Akana about parking"
 
@@ -975,8 +1027,8 @@ def test_redact_subject_everyday_given_name_stays_name() -> None:
 
 
 @pytest.mark.xfail(
-    reason="two unlisted capitalised words that start a subject before a word "
-    "of care read as a patient's name, even when they name a practice",
+    reason="a practice's name of words rare in English and with no practice "
+    "word after it is on no allowlist, so it is redacted",
     strict=True,
 )
 def test_redact_subject_unlisted_practice_at_start() -> None:
@@ -992,9 +1044,11 @@ def test_redact_subject_name_after_capitalised_verb() -> None:
 
 
 def test_redact_subject_organisation_after_reply() -> None:
+    # "Franklin" is a given name and "Covey" is rare in English, so the
+    # allowlist redacts both although they name a company.
     subject = "Re: Franklin Covey workshop"
 
-    assert redact_subject(subject) == subject
+    assert redact_subject(subject) == "Re: [redacted] workshop"
 
 
 def test_redact_subject_name_after_reply() -> None:
@@ -1004,11 +1058,85 @@ def test_redact_subject_name_after_reply() -> None:
 
 
 @pytest.mark.xfail(
-    reason="an organisation's name of two unlisted words after 'Re:' with no "
-    "organisation or business word reads as a patient's name",
+    reason="an organisation's name of words rare in English and with no "
+    "organisation word after it is on no allowlist, so it is redacted",
     strict=True,
 )
 def test_redact_subject_unlisted_organisation_after_reply() -> None:
     subject = "Re: Zimmer Biomet visit"
 
     assert redact_subject(subject) == subject
+
+
+# (subject, expected subject after redaction) for the allowlist pass alone:
+# no cue and no pattern rule finds these identifiers.
+ALLOWLIST_SUBJECTS = [
+    ("Rashida re: home program", "[redacted] re: home program"),
+    ("Can Nadia switch to 7am?", "Can [redacted] switch to 7am?"),
+    ("Tshabalala re-eval", "[redacted] re-eval"),
+    ("auth for DUBOIS", "auth for [redacted]"),
+    ("JS eval notes", "[redacted] eval notes"),
+    ("E. Vásquez cancel", "[redacted] cancel"),
+    ("kim soo-ah re-eval + updated POC", "[redacted] re-eval + updated POC"),
+    ("Ximena Paz y Miño eval", "[redacted] eval"),
+    (
+        "Callback list: Suarez 630-555-0181, Patel 630-555-0122",
+        "Callback list: [redacted]",
+    ),
+    ("sub id YHR 223 889 102 - eligibility", "sub id [redacted] - eligibility"),
+    ("Pt acct PA 0092 3317 - payment plan", "Pt acct [redacted] - payment plan"),
+    ("Cigna ID U72184019 01", "Cigna ID [redacted]"),
+    (
+        "Dmitri called, pls return 224/555-0138",
+        "[redacted] called, pls return [redacted]",
+    ),
+    ("Update phone: +1 (331) 555-0107", "Update phone: [redacted]"),
+    ("Olayinka called from 630-555-0104 ext 2", "[redacted] called from [redacted]"),
+    ("Record WM-004512 merged", "Record [redacted] merged"),
+    ("chart #40021-B scanned", "chart #[redacted] scanned"),
+    ("EMR ID 5541-772 - duplicate", "EMR ID [redacted] - duplicate"),
+]
+
+
+@pytest.mark.parametrize(("subject", "expected"), ALLOWLIST_SUBJECTS)
+def test_allowlist_redacts_unknown(subject: str, expected: str) -> None:
+    result = redact_subject(subject)
+
+    assert result == expected
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Please confirm the new schedule for next week",
+        "Resched eval to Tues 10:30, pls confirm w/ front desk",
+        "POC and HEP sent, d/c planned 3/14",
+        "FMLA forms for MVA pt - BCBS auth pending",
+        "Lunch with Dr. Kowalczyk Friday",
+        "Dr. María Elena Castillo Ruiz - referral materials",
+        "Re: Anil Patel, MD referral question",
+        "Hinsdale Orthopedics lunch 9-10am",
+        "Meeting 2026-06-09 at 12:30",
+        "Q3 referral numbers, 12 evals",
+    ],
+)
+def test_allowlist_keeps_known(subject: str) -> None:
+    result = redact_subject(subject)
+
+    assert result == subject
+
+
+def test_allowlist_spans_rule_name() -> None:
+    subject = "Okafor re: balance"
+
+    spans = find_identifiers(subject)
+
+    assert [(span.start, span.end, span.rule) for span in spans] == [
+        (0, 6, ALLOWLIST_RULE)
+    ]
+
+
+def test_allowlist_redacts_old_year() -> None:
+    # A date whose year is before 2010 may be a birth date; a recent one stays.
+    assert redact_subject("Saw her 1/9/26") == "Saw her 1/9/26"
+    assert redact_subject("Form dated 1/9/1958") == "Form dated [redacted]"

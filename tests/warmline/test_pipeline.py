@@ -271,6 +271,31 @@ def test_subject_redacted_before_storing(sessions, tmp_path):
     assert "1961" not in subject
 
 
+def test_redacted_subject_keeps_source_contact(sessions, tmp_path):
+    set_up(sessions, tmp_path)
+    mbox = write_mbox(
+        tmp_path / "m.mbox",
+        message(
+            "p1@riverside-fm.example",
+            "maria.lopez@riverside-fm.example",
+            SAM,
+            "Pads for Janet Ortiz at Riverside - patient Jane Doe DOB 04/12/1961",
+        ),
+    )
+    account_id = add_account(sessions, "mbox", mbox)
+    with sessions.begin() as session:
+        workspace = get_or_create_workspace(session, "test")
+        set_workspace_setting(session, workspace, "subject_mode", "redact")
+
+    sync_account(sessions, account_id, batch_size=10)
+
+    with sessions() as session:
+        subject = session.scalars(select(Activity.subject)).one()
+    assert "Janet Ortiz" in subject
+    assert "Jane Doe" not in subject
+    assert "1961" not in subject
+
+
 ICS_HEADER = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\n"
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.bench_redaction import HELD_OUT, SETS, load_subjects, score
+from benchmarks.bench_redaction import (
+    HELD_OUT,
+    SETS,
+    WRITTEN_ON,
+    load_subjects,
+    score,
+)
+from warmline import screening
 from warmline.screening import (
     ALLOWLIST_RULE,
     RULES,
@@ -12,10 +19,22 @@ from warmline.screening import (
     find_identifiers,
     given_names,
     is_given_name,
+    known_name_words,
     redact_subject,
     screen_subject,
     surnames,
 )
+
+
+@pytest.fixture(autouse=True)
+def written_when_sets_were(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Judge dates as of the day the subjects here were written, as the bench does.
+
+    Which dates count as dates of birth depends on the year a subject was
+    written, so without this the expectations would change with the clock.
+    """
+    monkeypatch.setattr(screening, "_today", lambda: WRITTEN_ON)
+
 
 # (rule that the case is about, subject, expected subject after redaction)
 REDACTED_SUBJECTS = [
@@ -452,7 +471,7 @@ REDACTED_SUBJECTS = [
     (
         "name after referral cue",
         "Update - Kalani Akana transferred to Naperville clinic",
-        "Update - [redacted] transferred to [redacted] clinic",
+        "Update - [redacted] transferred to Naperville clinic",
     ),
     (
         "name after referral cue",
@@ -719,10 +738,6 @@ ALLOWLIST_LOSSES = [
         "Fwd: Northgate Clinic new fax (630) 555-0111",
         "Fwd: Northgate Clinic new fax [redacted]",
     ),
-    (
-        "Ins verification: Lakeside Mutual plans",
-        "Ins verification: [redacted] Mutual plans",
-    ),
     ("Re: Maple Hills office move", "Re: Maple [redacted] office move"),
     ("PT clinic phone 630-555-0142", "PT clinic phone [redacted]"),
     ("Re: Lincoln Square parking", "Re: [redacted] Square parking"),
@@ -889,6 +904,17 @@ def test_blind_held_out_set_floor() -> None:
     assert result.loss_rate <= 0.09, result.losses
 
 
+def test_newest_blind_set_floor() -> None:
+    # A third author, another region, nothing seen; measured once with the
+    # round 11 rules: 380 of 387 identifiers (98.2%) redacted, 273 of 2,411
+    # harmless words (11.3%) lost.
+    result = score(load_subjects("heldout11.jsonl"))
+
+    assert result.subjects >= 400
+    assert result.recall >= 0.98, result.misses
+    assert result.loss_rate <= 0.12, result.losses
+
+
 def test_previous_held_out_set_floor() -> None:
     result = score(load_subjects("heldout7.jsonl"))
 
@@ -1001,6 +1027,77 @@ def test_redact_subject_unlisted_name_at_start() -> None:
     subject = "Kalani Akana asked about parking"
 
     assert redact_subject(subject) == "[redacted] asked about parking"
+
+
+ROUND_11_REDACTED = [
+    ("Will Bishop d/c to HEP", "[redacted] d/c to HEP"),
+    ("ingrid solberg re-eval done", "[redacted] re-eval done"),
+    ("grant lewandowski billing question", "[redacted] billing question"),
+    ("records for simmons went out", "records for [redacted] went out"),
+    ("Re: chen appt", "Re: [redacted] appt"),
+    ("school forms (santos) on your desk", "school forms ([redacted]) on your desk"),
+    ("zulu, bongani ORIF hardware removal", "[redacted] ORIF hardware removal"),
+    (
+        "sched: minh hoang canx remaining visits",
+        "sched: [redacted] canx remaining visits",
+    ),
+    ("R. Venkataraman progress note", "[redacted] progress note"),
+    ("A. Brooks final bill", "[redacted] final bill"),
+    ("Paolo Santos 8/14/2012 - knee pain", "[redacted] - knee pain"),
+    ("Knee pain since 3/14/2019", "Knee pain since [redacted]"),
+]
+
+
+@pytest.mark.parametrize(("subject", "expected"), ROUND_11_REDACTED)
+def test_redact_subject_round_11_kinds(subject: str, expected: str) -> None:
+    result = redact_subject(subject)
+
+    assert result == expected
+
+
+ROUND_11_KEPT = [
+    "Lunch moved to 3/14/2027",
+    "Naperville site opening - ribbon cutting 3/2",
+    "Lunch w/ Dr. Goldstein - Evanston Primary Care",
+    "Parking lot closed Monday",
+    "Re: Alejandro's w/c case mgr never called back",
+    "PT guarantor acct question",
+]
+
+
+@pytest.mark.parametrize("subject", ROUND_11_KEPT)
+def test_redact_subject_round_11_keeps(subject: str) -> None:
+    result = redact_subject(subject)
+
+    if subject.startswith("Re: Alejandro"):
+        assert result == "Re: [redacted]'s w/c case mgr never called back"
+    else:
+        assert result == subject
+
+
+def test_known_names_keep_source_words() -> None:
+    known = known_name_words(["Okafor & Partners Internal Medicine", "Janet Ortiz"])
+    subject = "Pads for Janet Ortiz at Okafor & Partners - patient Jane Doe"
+
+    result = redact_subject(subject, known)
+
+    assert result == "Pads for Janet Ortiz at Okafor & Partners - patient [redacted]"
+
+
+def test_known_names_empty_redacts_sources() -> None:
+    subject = "Pads for Janet Ortiz at Okafor & Partners"
+
+    result = redact_subject(subject)
+
+    assert result == "Pads for [redacted] at [redacted] & Partners"
+
+
+def test_screen_subject_passes_known_names() -> None:
+    known = known_name_words(["Janet Ortiz"])
+
+    result = screen_subject("Lunch w/ Janet Ortiz", SubjectMode.REDACT, known)
+
+    assert result == "Lunch w/ Janet Ortiz"
 
 
 def test_redact_subject_unlisted_name_in_middle() -> None:

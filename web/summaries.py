@@ -17,6 +17,7 @@ from warmline.remind.cold import ColdRow, cold_rows
 from warmline.review import review_count
 from web.auth import web_state
 from web.charts import BarChart
+from web.services.sources import listing_order
 from web.services.today import weekly_bar_chart, weekly_touchpoints
 from web.services.touchpoints import TouchpointFilter, TouchpointView, list_touchpoints
 
@@ -84,6 +85,23 @@ def kept_newest_reviews(
                 TouchpointFilter(status=TouchpointStatus.NEEDS_REVIEW),
                 limit=limit,
             ),
+        )
+        .value
+    )
+
+
+def kept_listing_order(
+    request: Request, db: Session, workspace_id: int, now: dt.datetime
+) -> list[int]:
+    """Return the ids of the workspace's sources in the Sources page's order."""
+    return (
+        web_state(request)
+        .kept.get(
+            db,
+            workspace_id,
+            "listing_order",
+            now,
+            lambda: listing_order(db, workspace_id),
         )
         .value
     )

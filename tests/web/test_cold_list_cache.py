@@ -11,7 +11,13 @@ from tests.web.test_cold_ranking import ADMIN, AS_OF, EXAMPLES, add_admin, warml
 from warmline.audit_models import AuditRecord
 from warmline.change_counter import SUMMARIES, ChangeCounter, read_counter
 from warmline.kept_results import REUSE
-from warmline.models import ReferralSource, Touchpoint, TouchpointStatus, Workspace
+from warmline.models import (
+    ReferralSource,
+    SourceKind,
+    Touchpoint,
+    TouchpointStatus,
+    Workspace,
+)
 from warmline.remind.cold import cold_rows
 
 
@@ -153,3 +159,22 @@ def test_review_badge_and_chart_follow_a_decision(demo, sessions):
 
     again = demo.get("/")
     assert f'id="review-total">{waiting - 1}<' in again.text
+
+
+def test_sources_listing_follows_a_new_source(demo, sessions):
+    before = demo.get("/sources")
+    assert "Aardvark Physical Medicine" not in before.text
+    with sessions.begin() as session:
+        workspace = session.scalars(select(Workspace)).one()
+        session.add(
+            ReferralSource(
+                workspace_id=workspace.id,
+                kind=SourceKind.PRACTICE,
+                name="Aardvark Physical Medicine",
+                import_key="aardvark",
+            )
+        )
+
+    after = demo.get("/sources")
+    listing = after.text.split("<tbody>")[1]
+    assert listing.index("Aardvark Physical Medicine") < listing.index("</tr>")

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+
+from tests.web.factories import NOW, _email, _touchpoint
+from warmline.models import (
+    Account,
+    ReferralSource,
+    StaffMember,
+    TouchpointStatus,
+    Workspace,
+)
+from web.pages.sources import TIMELINE_SIZE
 
 
 def test_today_lists_cold_and_reviews(admin_client, clinic):
@@ -105,3 +116,61 @@ def test_pages_use_no_inline_script(admin_client, clinic):
         assert "<script>" not in page.text, path
         assert " style=" not in page.text, path
         assert " onclick=" not in page.text, path
+
+
+def test_source_timeline_pages_newest_first(admin_client, clinic, sessions):
+    add_touchpoints(sessions, clinic, TIMELINE_SIZE + 5)
+    total = TIMELINE_SIZE + 5 + 3
+
+    first = admin_client.get(f"/sources/{clinic.practice_id}")
+    second = admin_client.get(f"/sources/{clinic.practice_id}?page=2")
+    beyond = admin_client.get(f"/sources/{clinic.practice_id}?page=9")
+
+    first_items = timeline_subjects(first.text)
+    second_items = timeline_subjects(second.text)
+    assert len(first_items) == TIMELINE_SIZE
+    assert len(second_items) == total - TIMELINE_SIZE
+    assert first_items[0] == "Subject of paged-54"
+    assert not set(first_items) & set(second_items)
+    assert 'href="?page=2#timeline-heading">Older' in first.text
+    assert "Newer" not in first.text
+    assert 'href="?page=1#timeline-heading">Newer' in second.text
+    assert "Older" not in second.text
+    assert "No older touchpoints" in beyond.text
+
+
+def timeline_subjects(html: str) -> list[str]:
+    if 'id="timeline"' not in html:
+        return []
+    timeline = html.split('id="timeline"')[1].split("</ol>")[0]
+    return re.findall(r"<p>(Subject of [^<]+)</p>", timeline)
+
+
+def add_touchpoints(sessions, clinic, count: int) -> None:
+    """Add `count` confirmed emails from the clinic's practice, a day apart."""
+    with sessions.begin() as session:
+        workspace = session.get_one(Workspace, clinic.workspace_id)
+        staff = session.get_one(StaffMember, clinic.staff_id)
+        account = session.get_one(Account, clinic.account_id)
+        practice = session.get_one(ReferralSource, clinic.practice_id)
+        person = session.get_one(ReferralSource, clinic.person_id)
+        for number in range(count):
+            when = NOW - dt.timedelta(days=count - number, hours=1)
+            activity = _email(
+                session,
+                workspace,
+                staff,
+                account,
+                f"paged-{number}",
+                when,
+                "front@alpha-fm.example",
+            )
+            _touchpoint(
+                session,
+                workspace,
+                activity,
+                practice,
+                person,
+                TouchpointStatus.CONFIRMED,
+                0.9,
+            )

@@ -18,14 +18,17 @@ from web.services.sources import (
     owners,
     referrals_bar_chart,
     search_sources,
+    sources_by_id,
 )
 from web.services.touchpoints import TouchpointFilter, list_touchpoints
+from web.summaries import kept_listing_order
 from web.text import clean_text
 
 router = APIRouter()
 
 PAGE_SIZE = 100
-TIMELINE_SIZE = 200
+TIMELINE_SIZE = 50
+"""Touchpoints per page of a source's timeline, newest first."""
 
 
 @router.get("/sources")
@@ -43,14 +46,15 @@ def sources_page(
     kind = SourceKind(type) if type in {kind.value for kind in SourceKind} else None
     search = SourceSearch(clean_text(q).strip(), owner_id, kind)
     now = web_state(request).config.clock()
-    found = search_sources(
-        db,
-        principal.workspace_id,
-        search,
-        now,
-        limit=PAGE_SIZE + 1,
-        offset=(page - 1) * PAGE_SIZE,
-    )
+    offset = (page - 1) * PAGE_SIZE
+    if search == SourceSearch():
+        order = kept_listing_order(request, db, principal.workspace_id, now)
+        ids = order[offset : offset + PAGE_SIZE + 1]
+        found = sources_by_id(db, principal.workspace_id, ids, now)
+    else:
+        found = search_sources(
+            db, principal.workspace_id, search, now, PAGE_SIZE + 1, offset
+        )
     context = {
         "sources": found[:PAGE_SIZE],
         "has_next": len(found) > PAGE_SIZE,
@@ -64,7 +68,11 @@ def sources_page(
 
 @router.get("/sources/{source_id}")
 def source_page(
-    request: Request, db: Db, principal: PageUser, source_id: RowId
+    request: Request,
+    db: Db,
+    principal: PageUser,
+    source_id: RowId,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     now = web_state(request).config.clock()
     detail = get_source(db, principal.workspace_id, source_id, now)
@@ -74,13 +82,15 @@ def source_page(
         db,
         principal.workspace_id,
         TouchpointFilter(source_id=source_id),
-        limit=TIMELINE_SIZE,
+        limit=TIMELINE_SIZE + 1,
+        offset=(page - 1) * TIMELINE_SIZE,
     )
     starts, counts = monthly_referrals(db, principal.workspace_id, detail.source, now)
     context = {
         "detail": detail,
-        "timeline": timeline,
-        "limit": TIMELINE_SIZE,
+        "timeline": timeline[:TIMELINE_SIZE],
+        "timeline_page": page,
+        "timeline_has_next": len(timeline) > TIMELINE_SIZE,
         "referrals": referrals_bar_chart(detail.source.name, starts, counts),
     }
     return render(request, "source.html", principal, context)

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import ColumnElement, Row, Select, select, union
 from sqlalchemy.orm import Session, aliased
 
 from warmline.models import (
@@ -99,11 +99,33 @@ def _reasons(raw: Sequence[dict[str, Any]]) -> list[ReasonView]:
 
 def touchpoint_query(
     workspace_id: int, where: TouchpointFilter
-) -> Select[Touchpoint, Activity, str, str, StaffMember]:
+) -> Select[*tuple[Any, ...]]:
+    """Select the columns of the touchpoints that match `where`, in display order.
+
+    Plain columns rather than ORM objects: building 200 Touchpoint,
+    Activity and StaffMember objects took longer than the query itself.
+    """
     practice = aliased(ReferralSource)
     person = aliased(ReferralSource)
     query = (
-        select(Touchpoint, Activity, practice.name, person.name, StaffMember)
+        select(
+            Touchpoint.id,
+            Touchpoint.activity_id,
+            Activity.occurred_at,
+            Activity.kind,
+            Activity.direction,
+            Activity.subject,
+            StaffMember.email.label("staff_email"),
+            StaffMember.name.label("staff_name"),
+            Touchpoint.practice_id,
+            practice.name.label("practice_name"),
+            Touchpoint.person_id,
+            person.name.label("person_name"),
+            Touchpoint.confidence,
+            Touchpoint.status,
+            Touchpoint.reasons,
+            Touchpoint.decided_by,
+        )
         .join(Activity, Activity.id == Touchpoint.activity_id)
         .join(practice, practice.id == Touchpoint.practice_id)
         .outerjoin(person, person.id == Touchpoint.person_id)
@@ -112,36 +134,74 @@ def touchpoint_query(
     )
     if where.status is not None:
         query = query.where(Touchpoint.status == where.status)
-    if where.source_id is not None:
-        via_person = select(TouchpointPerson.touchpoint_id).where(
-            TouchpointPerson.person_id == where.source_id
-        )
-        via_practice = select(Touchpoint.id).where(
-            Touchpoint.practice_id == where.source_id
-        )
-        # A UNION of two indexed lookups: with OR, PostgreSQL scans every
-        # touchpoint of the workspace.
-        query = query.where(Touchpoint.id.in_(union(via_practice, via_person)))
-    else:
+    if where.source_id is None:
         # Redundant with the touchpoint's workspace, but it lets PostgreSQL
         # walk the index on activity (workspace_id, occurred_at) newest first
         # and stop at the page's end, instead of sorting every match: 450 ms
-        # for the review queue with 1,000,000 activities.  A source's
-        # timeline is left to its indexed lookups.
+        # for the review queue with 1,000,000 activities.
         query = query.where(Activity.workspace_id == workspace_id)
+    query = query.where(*_activity_conditions(where))
+    return query.order_by(*_display_order(where))
+
+
+def _activity_conditions(where: TouchpointFilter) -> list[ColumnElement[bool]]:
+    conditions = []
     if where.staff_member_id is not None:
-        query = query.where(Activity.staff_member_id == where.staff_member_id)
+        conditions.append(Activity.staff_member_id == where.staff_member_id)
     if where.kind is not None:
-        query = query.where(Activity.kind == where.kind)
+        conditions.append(Activity.kind == where.kind)
     if where.since is not None:
         start = dt.datetime.combine(where.since, dt.time.min, dt.UTC)
-        query = query.where(Activity.occurred_at >= start)
+        conditions.append(Activity.occurred_at >= start)
     if where.until is not None:
         end = dt.datetime.combine(where.until, dt.time.max, dt.UTC)
-        query = query.where(Activity.occurred_at <= end)
+        conditions.append(Activity.occurred_at <= end)
+    return conditions
+
+
+def _display_order(
+    where: TouchpointFilter, touchpoint_id: ColumnElement[int] | None = None
+) -> list[ColumnElement[Any]]:
+    if touchpoint_id is None:
+        touchpoint_id = Touchpoint.id.expression
     if where.newest_first:
-        return query.order_by(Activity.occurred_at.desc(), Touchpoint.id.desc())
-    return query.order_by(Activity.occurred_at, Touchpoint.id)
+        return [Activity.occurred_at.desc(), touchpoint_id.desc()]
+    return [Activity.occurred_at.asc(), touchpoint_id.asc()]
+
+
+def _source_page_ids(
+    workspace_id: int, where: TouchpointFilter, limit: int, offset: int
+) -> Select[Any]:
+    """Select the ids of one page of a source's touchpoints.
+
+    A source's touchpoints are those of its practice and those that name
+    it as a person.  The page is cut from their ids and activity times
+    alone, so the details are joined for that page only: for a practice
+    with 1,841 touchpoints, 15 ms instead of 29 on PostgreSQL.
+    """
+    assert where.source_id is not None
+    own = [Touchpoint.workspace_id == workspace_id]
+    if where.status is not None:
+        own.append(Touchpoint.status == where.status)
+    via_practice = select(Touchpoint.id, Touchpoint.activity_id).where(
+        Touchpoint.practice_id == where.source_id, *own
+    )
+    via_person = (
+        select(Touchpoint.id, Touchpoint.activity_id)
+        .join(TouchpointPerson, TouchpointPerson.touchpoint_id == Touchpoint.id)
+        .where(TouchpointPerson.person_id == where.source_id, *own)
+    )
+    # A UNION of two indexed lookups: with OR, PostgreSQL scans every
+    # touchpoint of the workspace.
+    picked = union(via_practice, via_person).subquery()
+    return (
+        select(picked.c.id)
+        .join(Activity, Activity.id == picked.c.activity_id)
+        .where(*_activity_conditions(where))
+        .order_by(*_display_order(where, picked.c.id))
+        .limit(limit)
+        .offset(offset)
+    )
 
 
 def list_touchpoints(
@@ -152,8 +212,14 @@ def list_touchpoints(
     offset: int = 0,
     with_participants: bool = False,
 ) -> list[TouchpointView]:
-    query = touchpoint_query(workspace_id, where).limit(min(limit, MAX_PAGE))
-    views = [_view(*row) for row in session.execute(query.offset(offset))]
+    limit = min(limit, MAX_PAGE)
+    query = touchpoint_query(workspace_id, where)
+    if where.source_id is None:
+        query = query.limit(limit).offset(offset)
+    else:
+        page = _source_page_ids(workspace_id, where, limit, offset).subquery()
+        query = query.where(Touchpoint.id.in_(select(page.c.id)))
+    views = [_view(row) for row in session.execute(query)]
     _attach_decisions(session, views)
     if with_participants:
         _attach_participants(session, views)
@@ -169,36 +235,30 @@ def get_touchpoint(
     row = session.execute(query).first()
     if row is None:
         return None
-    views = [_view(*row)]
+    views = [_view(row)]
     _attach_decisions(session, views)
     _attach_participants(session, views)
     return views[0]
 
 
-def _view(
-    touchpoint: Touchpoint,
-    activity: Activity,
-    practice_name: str,
-    person_name: str | None,
-    staff: StaffMember,
-) -> TouchpointView:
+def _view(row: Row[Any]) -> TouchpointView:
     return TouchpointView(
-        id=touchpoint.id,
-        activity_id=activity.id,
-        occurred_at=activity.occurred_at,
-        kind=activity.kind,
-        direction=activity.direction,
-        subject=activity.subject,
-        staff_email=staff.email,
-        staff_name=staff.name,
-        practice_id=touchpoint.practice_id,
-        practice_name=practice_name,
-        person_id=touchpoint.person_id,
-        person_name=person_name,
-        confidence=touchpoint.confidence,
-        status=touchpoint.status,
-        reasons=_reasons(touchpoint.reasons),
-        decided_by_staff=touchpoint.decided_by is not None,
+        id=row.id,
+        activity_id=row.activity_id,
+        occurred_at=row.occurred_at,
+        kind=row.kind,
+        direction=row.direction,
+        subject=row.subject,
+        staff_email=row.staff_email,
+        staff_name=row.staff_name,
+        practice_id=row.practice_id,
+        practice_name=row.practice_name,
+        person_id=row.person_id,
+        person_name=row.person_name,
+        confidence=row.confidence,
+        status=row.status,
+        reasons=_reasons(row.reasons),
+        decided_by_staff=row.decided_by is not None,
     )
 
 

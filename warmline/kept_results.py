@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -22,6 +23,9 @@ from sqlalchemy.orm import Session
 from warmline.change_counter import SUMMARIES, read_counter
 
 T = TypeVar("T")
+
+_COUNTER_READ = "kept_results.counter"
+"""The session.info key of the transaction and counter value read in it."""
 
 REUSE = dt.timedelta(minutes=10)
 """How long a kept result may serve when no commit has changed its tables."""
@@ -64,7 +68,7 @@ class KeptResults:
         counter, so that a result is never kept under a newer value than
         the data it saw.
         """
-        found = read_counter(session, SUMMARIES)
+        found = self._counter(session)
         if found is None:
             # Without the counter row, nothing shows when the data changed.
             return Kept(compute(), now, 0)
@@ -83,3 +87,22 @@ class KeptResults:
             fresh = Kept(compute(), now, counter)
             self._kept[key] = fresh
             return fresh
+
+    @staticmethod
+    def _counter(session: Session) -> tuple[str, int] | None:
+        """Read the counter once per transaction of `session`.
+
+        Reusing the first read is safe: a later commit only makes the value
+        older than the data a result then sees, so the result is recomputed
+        on the next transaction rather than kept too long.
+        """
+        transaction = session.get_transaction()
+        memo = session.info.get(_COUNTER_READ)
+        if transaction is not None and memo is not None and memo[0]() is transaction:
+            found: tuple[str, int] | None = memo[1]
+            return found
+        found = read_counter(session, SUMMARIES)
+        # A weak reference, so the memo never keeps a finished transaction,
+        # and its connections, alive.
+        session.info[_COUNTER_READ] = (weakref.ref(session.get_transaction()), found)
+        return found

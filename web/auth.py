@@ -12,14 +12,11 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Form, HTTPException, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warmline.models import StaffMember
 from warmline.web_models import WebRole
-from web.sessions import SESSION_COOKIE, find_session, tokens_match
+from web.sessions import SESSION_COOKIE, find_signed_in, tokens_match
 from web.state import WebState
-from web.users import staff_member_id
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FAILED = (
@@ -56,7 +53,13 @@ def web_state(request: Request) -> WebState:
 def get_db(request: Request) -> Iterator[Session]:
     """Open a database session for one request; handlers commit their writes."""
     with web_state(request).sessions() as session:
-        yield session
+        # render() reads the navigation's review count through it too, but
+        # not after it is closed: exception handlers render after that.
+        request.state.db = session
+        try:
+            yield session
+        finally:
+            del request.state.db
 
 
 Db = Annotated[Session, Depends(get_db)]
@@ -67,17 +70,11 @@ def current_principal(request: Request, db: Session) -> Principal | None:
     token = state.signer.unsign(request.cookies.get(SESSION_COOKIE))
     if token is None:
         return None
-    row = find_session(db, token, state.config.clock())
-    if row is None:
+    found = find_signed_in(db, token, state.config.clock())
+    if found is None:
         return None
+    row, staff_id, timezone = found
     user = row.user
-    staff_id = staff_member_id(db, user)
-    timezone = "UTC"
-    if staff_id is not None:
-        timezone = (
-            db.scalar(select(StaffMember.timezone).where(StaffMember.id == staff_id))
-            or "UTC"
-        )
     return Principal(
         user_id=user.id,
         email=user.email,

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from web.auth import Principal, web_state
 from web.summaries import kept_review_count
@@ -54,13 +55,21 @@ def render(
     state = web_state(request)
     values: dict[str, Any] = {"principal": principal, "pending_reviews": None}
     if principal is not None:
-        with state.sessions() as db:
-            values["pending_reviews"] = kept_review_count(
-                request, db, principal.workspace_id, state.config.clock()
-            )
+        values["pending_reviews"] = _pending_reviews(request, principal)
         values["csrf_token"] = principal.csrf_token
         values["zone"] = principal.timezone
     values.update(context or {})
     return state.templates.TemplateResponse(
         request, name, values, status_code=status_code
     )
+
+
+def _pending_reviews(request: Request, principal: Principal) -> int:
+    """Return the navigation's review count through the request's own session."""
+    state = web_state(request)
+    now = state.config.clock()
+    db = getattr(request.state, "db", None)
+    if isinstance(db, Session):
+        return kept_review_count(request, db, principal.workspace_id, now)
+    with state.sessions() as session:
+        return kept_review_count(request, session, principal.workspace_id, now)

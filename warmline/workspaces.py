@@ -20,15 +20,19 @@ def get_or_create_workspace(session: Session, name: str) -> Workspace:
     return workspace
 
 
-def workspace_settings(session: Session, workspace: Workspace) -> dict[str, Any]:
-    """Return every workspace setting, stored values over defaults."""
+def workspace_settings(session: Session, workspace: Workspace | int) -> dict[str, Any]:
+    """Return every workspace setting, stored values over defaults.
+
+    `workspace` may be the workspace or its id, which saves loading it.
+    """
+    workspace_id = workspace if isinstance(workspace, int) else workspace.id
     values = {
         setting.name: setting.default
         for setting in BY_NAME.values()
         if setting.scope is Scope.WORKSPACE
     }
     stored = session.scalars(
-        select(WorkspaceSetting).where(WorkspaceSetting.workspace_id == workspace.id)
+        select(WorkspaceSetting).where(WorkspaceSetting.workspace_id == workspace_id)
     )
     for row in stored:
         values[row.name] = row.value

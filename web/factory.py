@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from warmline.logs import configure_logging
-from warmline.settings import load_settings
+from warmline.settings import ProcessSettings, load_settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -27,8 +27,22 @@ def app_from_environment() -> FastAPI:
     (warmline.logs.process_key), so one address hashes differently in the
     logs of different workers.
     """
-    from web import create_app
-
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return serving_app(settings)
+
+
+def serving_app(settings: ProcessSettings) -> FastAPI:
+    """Build the site for `warmline serve` and start priming its kept figures.
+
+    Tests build the site with web.create_app, which primes nothing, so the
+    priming thread never races a test's own changes.
+    """
+    from web import create_app
+    from web.pages.today import REVIEWS_SHOWN
+    from web.summaries import prime_in_background
+
+    app = create_app(settings)
+    state = app.state.web
+    prime_in_background(state.kept, state.sessions, state.config.clock, REVIEWS_SHOWN)
+    return app

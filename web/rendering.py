@@ -70,6 +70,10 @@ def _pending_reviews(request: Request, principal: Principal) -> int:
     now = state.config.clock()
     db = getattr(request.state, "db", None)
     if isinstance(db, Session):
-        return kept_review_count(request, db, principal.workspace_id, now)
+        return kept_review_count(
+            web_state(request).kept, db, principal.workspace_id, now
+        )
     with state.sessions() as session:
-        return kept_review_count(request, session, principal.workspace_id, now)
+        return kept_review_count(
+            web_state(request).kept, session, principal.workspace_id, now
+        )

@@ -10,7 +10,7 @@ from tests.web.conftest import new_client, sign_in
 from tests.web.test_cold_ranking import ADMIN, AS_OF, EXAMPLES, add_admin, warmline
 from warmline.audit_models import AuditRecord
 from warmline.change_counter import SUMMARIES, ChangeCounter, read_counter
-from warmline.kept_results import REUSE
+from warmline.kept_results import REUSE, KeptResults
 from warmline.models import (
     ReferralSource,
     SourceKind,
@@ -19,6 +19,7 @@ from warmline.models import (
     Workspace,
 )
 from warmline.remind.cold import cold_rows
+from web.summaries import prime_in_background
 
 
 @pytest.fixture
@@ -178,3 +179,23 @@ def test_sources_listing_follows_a_new_source(demo, sessions):
     after = demo.get("/sources")
     listing = after.text.split("<tbody>")[1]
     assert listing.index("Aardvark Physical Medicine") < listing.index("</tr>")
+
+
+def test_priming_computes_before_the_first_request(app, demo, sessions):
+    state = app.state.web
+    state.kept = KeptResults()
+
+    prime_in_background(state.kept, state.sessions, lambda: AS_OF, 10).join(60)
+
+    with sessions() as session:
+        workspace = session.scalars(select(Workspace)).one()
+        for name in ("cold_list", "review_count", "weekly_chart", "listing_order"):
+            kept = state.kept.get(
+                session,
+                workspace.id,
+                name,
+                AS_OF,
+                lambda name=name: pytest.fail(f"{name} was not primed"),
+            )
+            assert kept.computed_at == AS_OF
+    assert cold_names(demo)

@@ -54,9 +54,8 @@ def web_command(
     """Serve the review site and JSON API with uvicorn until interrupted."""
     import uvicorn
 
-    from web import create_app
     from web.config import web_config
-    from web.factory import IMPORT_STRING
+    from web.factory import IMPORT_STRING, serving_app
 
     # --database may name another database than the settings do.
     engine = app.sessions.kw["bind"]
@@ -71,7 +70,7 @@ def web_command(
     }
     click.echo(f"serving Warmline on http://{host}:{port}/ (Ctrl+C stops)")
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(serving_app(settings), **options)
         return
     # Each worker process builds the site from its environment, which it
     # inherits from this one.  The session key file is created here first,

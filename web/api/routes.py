@@ -238,7 +238,7 @@ def api_cold(
     workspace = db.get_one(Workspace, principal.workspace_id)
     if as_of is None:
         now = web_state(request).config.clock()
-        rows = kept_cold_list(request, db, workspace, now).value
+        rows = kept_cold_list(web_state(request).kept, db, workspace, now).value
     else:
         now = dt.datetime.combine(as_of, dt.time.max, dt.UTC)
         rows = cold_rows(db, workspace, now)

@@ -48,7 +48,9 @@ def sources_page(
     now = web_state(request).config.clock()
     offset = (page - 1) * PAGE_SIZE
     if search == SourceSearch():
-        order = kept_listing_order(request, db, principal.workspace_id, now)
+        order = kept_listing_order(
+            web_state(request).kept, db, principal.workspace_id, now
+        )
         ids = order[offset : offset + PAGE_SIZE + 1]
         found = sources_by_id(db, principal.workspace_id, ids, now)
     else:

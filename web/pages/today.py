@@ -25,15 +25,18 @@ REVIEWS_SHOWN = 10
 def today_page(request: Request, db: Db, principal: PageUser) -> HTMLResponse:
     now = web_state(request).config.clock()
     workspace = db.get_one(Workspace, principal.workspace_id)
-    kept = kept_cold_list(request, db, workspace, now)
+    kept_results = web_state(request).kept
+    kept = kept_cold_list(kept_results, db, workspace, now)
     workspace_id = principal.workspace_id
     context = {
         "cold": kept.value[:COLD_SHOWN],
         "cold_total": len(kept.value),
         "cold_as_of": kept.computed_at,
-        "reviews": kept_newest_reviews(request, db, workspace_id, now, REVIEWS_SHOWN),
-        "review_total": kept_review_count(request, db, workspace_id, now),
-        "weekly": kept_weekly_chart(request, db, workspace_id, now),
+        "reviews": kept_newest_reviews(
+            kept_results, db, workspace_id, now, REVIEWS_SHOWN
+        ),
+        "review_total": kept_review_count(kept_results, db, workspace_id, now),
+        "weekly": kept_weekly_chart(kept_results, db, workspace_id, now),
         "now": now,
     }
     return render(request, "today.html", principal, context)

@@ -20,7 +20,6 @@ from warmline.models import (
     ReferralSource,
     SourceKind,
     StaffMember,
-    Workspace,
 )
 from warmline.remind.cold import stored_cadence
 from warmline.remind.state import reminder_policy
@@ -166,8 +165,7 @@ def _summaries(
     session: Session, workspace_id: int, rows: Sequence[_Row], as_of: dt.datetime
 ) -> list[SourceSummary]:
     """Build the summaries of `rows`, reading the last touches of those alone."""
-    workspace = session.get_one(Workspace, workspace_id)
-    policy = reminder_policy(workspace_settings(session, workspace))
+    policy = reminder_policy(workspace_settings(session, workspace_id))
     ids = [row.id for row in rows]
     touches = last_touches_of(session, workspace_id, ids, as_of)
     learned = learned_figures(session, workspace_id, as_of, list(touches), only=ids)

@@ -44,5 +44,8 @@ def serving_app(settings: ProcessSettings) -> FastAPI:
 
     app = create_app(settings)
     state = app.state.web
-    prime_in_background(state.kept, state.sessions, state.config.clock, REVIEWS_SHOWN)
+    # Kept on the app so that whoever disposes of the engine can wait for it.
+    app.state.priming = prime_in_background(
+        state.kept, state.sessions, state.config.clock, REVIEWS_SHOWN
+    )
     return app

@@ -89,4 +89,5 @@ def test_web_command_serves_app(database_url, monkeypatch):
     assert served["port"] == 8123
     assert served["proxy_headers"] is True
     assert served["app"].state.web.config.database_url == database_url
+    served["app"].state.priming.join(60)
     served["app"].state.web.engine.dispose()

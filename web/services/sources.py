@@ -279,22 +279,23 @@ def get_source(
         return None
     practice_id = source.practice_id or source.id
     query, _practice = _rows_query()
-    query = query.where(ReferralSource.workspace_id == workspace_id)
-    own = [
-        _Row(*row)
-        for row in session.execute(query.where(ReferralSource.id == source.id))
-    ]
-    colleagues = [
+    # The source and its colleagues (for a practice, its people) in one query.
+    rows = [
         _Row(*row)
         for row in session.execute(
             query.where(
-                ReferralSource.practice_id == practice_id,
-                ReferralSource.id != source.id,
+                ReferralSource.workspace_id == workspace_id,
+                or_(
+                    ReferralSource.id == source.id,
+                    ReferralSource.practice_id == practice_id,
+                ),
             ).order_by(ReferralSource.name, ReferralSource.id)
         )
     ]
+    own = [row for row in rows if row.id == source.id]
+    colleagues = [row for row in rows if row.id != source.id]
     summaries = _summaries(session, workspace_id, [*own, *colleagues], as_of)
-    practice_name = source.practice.name if source.practice else source.name
+    practice_name = own[0].practice_name or source.name
     people = [
         dataclasses.replace(summary, practice_name=practice_name)
         for summary in summaries[1:]

@@ -44,8 +44,8 @@ from warmline.web_models import WebRole
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Processes that serve requests; about one per CPU core lets pages "
-    "render side by side instead of taking turns.",
+    help="Processes that serve requests; about two per CPU core let pages "
+    "render side by side while others wait on the database.",
 )
 @pass_app
 def web_command(

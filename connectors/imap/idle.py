@@ -1,10 +1,14 @@
 """Push notification of new mail with IMAP IDLE (RFC 2177).
 
 `watch` keeps one connection in IDLE on one folder and calls `on_change`
-when the server reports a new, expunged or changed message.  The callback
-runs after DONE, outside IDLE, so it may take its time; a sync it starts
-reads the changes.  IDLE is re-issued every `config.idle_renewal` seconds,
-because RFC 2177 section 3 lets a server drop a client idle for 30 minutes.
+when the server reports a new, expunged or changed message. It also calls it
+once each time a connection opens, before the first IDLE, because IDLE
+reports only what changes after it starts. Mail that arrived while no
+connection watched, before the first one or while a dropped one was
+reopened, would otherwise wait for the next change. The callback runs
+outside IDLE, so it may take its time; a sync it starts reads the changes.
+IDLE is re-issued every `config.idle_renewal` seconds, because RFC 2177
+section 3 lets a server drop a client idle for 30 minutes.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ def watch(
 ) -> None:
     """Call `on_change(folder)` whenever `folder` changes, until `stop_event`.
 
+    It is also called once after each connection opens; see the module
+    docstring.
+
     `poll_interval` is how often, in seconds, the wait checks `stop_event`.
     A dropped connection is reopened after the retry policy's backoff.  A
     TransientError is raised once the policy gives up.  Any other
@@ -70,6 +77,8 @@ def _idle_session(
     session = ImapSession.open(config)
     try:
         session.examine(folder)
+        log.debug("imap idle connected; reading what arrived before")
+        on_change(folder)
         while not stop_event.is_set():
             changed = _idle_once(
                 session, config.idle_renewal, stop_event, poll_interval

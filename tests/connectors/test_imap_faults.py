@@ -522,22 +522,25 @@ def test_watch_reconnects_after_drop(dovecot: DovecotServer) -> None:
     proxy = CuttingProxy(dovecot.tls_port)
     config = dovecot.config(*user, port=proxy.port, idle_renewal=5.0)
     stop = threading.Event()
-    changed = threading.Event()
+    calls: list[str] = []
     thread = threading.Thread(
         target=watch,
-        args=(config, lambda folder: changed.set(), stop),
+        args=(config, calls.append, stop),
         kwargs={"poll_interval": 0.1},
     )
     thread.start()
     try:
         assert _wait_for(lambda: proxy.connections == 1)
+        assert _wait_for(lambda: len(calls) == 1), "no call on connecting"
         time.sleep(0.5)
         proxy.drop()
         assert _wait_for(lambda: proxy.connections == 2), "watch did not reconnect"
+        # The reconnection reads what may have arrived while it was down.
+        assert _wait_for(lambda: len(calls) == 2), "no call on reconnecting"
         time.sleep(0.5)
         with dovecot.client(*user) as client:
             client.append("INBOX", message(1))
-        assert changed.wait(5), "no change reported after the reconnection"
+        assert _wait_for(lambda: len(calls) == 3), "no change after reconnection"
     finally:
         stop.set()
         thread.join(5)

@@ -569,8 +569,10 @@ def test_watch_reports_new_mail(dovecot: DovecotServer) -> None:
         )
         thread.start()
         try:
+            assert changed.wait(5), "no call once the connection opened"
+            changed.clear()
             time.sleep(1.3)
-            assert calls == []
+            assert calls == ["INBOX"]
             append(dovecot, user, "INBOX", [message(1)])
             assert changed.wait(5), "no change reported within 5 s of APPEND"
         finally:
@@ -578,9 +580,34 @@ def test_watch_reports_new_mail(dovecot: DovecotServer) -> None:
             thread.join(5)
 
     assert not thread.is_alive()
-    assert calls[0] == "INBOX"
+    assert calls[:2] == ["INBOX", "INBOX"]
     renewals = [e for e in events if e["event"] == "imap idle renewed"]
     assert len(renewals) >= 1, "IDLE was not re-issued after idle_renewal"
+
+
+def test_watch_reads_mail_that_arrived_before_idle(dovecot: DovecotServer) -> None:
+    # IDLE reports only later changes, so mail appended before the
+    # connection opened is read through the call made on connecting.
+    user = dovecot.add_user()
+    append(dovecot, user, "INBOX", [message(1)])
+    config = dovecot.config(*user, idle_renewal=5.0)
+    stop = threading.Event()
+    calls: list[str] = []
+    thread = threading.Thread(
+        target=watch,
+        args=(config, calls.append, stop),
+        kwargs={"poll_interval": 0.1},
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(5)
+
+    assert calls == ["INBOX"]
 
 
 def test_watch_rejected_password_raises(dovecot: DovecotServer) -> None:

@@ -72,8 +72,9 @@ def sync(app: AppContext, account_ids: tuple[int, ...]) -> None:
 def watch(app: AppContext, account_id: int, folder: str) -> None:
     """Wait for new mail with IMAP IDLE and sync the account when it arrives.
 
-    Runs until interrupted (Ctrl-C). One sync runs first, so nothing that
-    arrived while nobody watched is missed.
+    Runs until interrupted (Ctrl-C). The account syncs each time the IDLE
+    connection opens, so nothing that arrived while nobody watched is
+    missed, and after each change the server reports.
     """
     services = ReaderServices(app.sessions, app.secret_box)
     with app.transaction() as (session, workspace):
@@ -94,7 +95,6 @@ def watch(app: AppContext, account_id: int, folder: str) -> None:
         _print_reports(app, [report])
 
     stop = threading.Event()
-    sync_now(folder)
     click.echo(f"watching {folder} of account {account_id}; Ctrl-C stops")
     try:
         imap_watch(config, sync_now, stop, folder=folder)

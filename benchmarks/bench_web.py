@@ -4,24 +4,24 @@
         [--clients 8] [--requests 200] [--workers 1] [--keep]
 
 Creates a scratch database on the local PostgreSQL server (127.0.0.1:5432,
-trust, user postgres), migrates it, and seeds one workspace with COPY.  It
+trust, user postgres), migrates it, and seeds one workspace with COPY. It
 gets 25 staff members and the sources: one practice per five sources, the
-rest providers at them.  The activities are spread over the last two years,
-and 30% of the emails are dropped as bulk or internal.  Every other
-activity has one touchpoint (95% confirmed, 3% waiting for review, 2%
-rejected, six in ten with a provider).  60,000 referrals, summed per
-practice and day, complete it; busy practices get most touchpoints and
-referrals.  The stored last touches (warmline.last_touch), touchpoints
-per staff member and day (warmline.touch_counts) and learned cadences
-(warmline.learned_cadence, as the daily reminder pass stores them) are
-computed after the COPY.  It then serves the site with `warmline serve --workers N` in a child
-process on a loopback port and signs in `--clients` API clients.  They request the
-Today page, the Sources page and source pages (a fixed sample of 50
-practices and providers) concurrently, `--requests` times each.  The
-script prints p50, p95 and maximum response times per page, with the
-machine's load average over the last minute after each page.  The database
-is dropped afterwards unless `--keep` is given; `--database URL` measures
-a kept one again without seeding, after migrating it to the newest schema.
+rest providers at them. The activities are spread over the last two years,
+and 30% of the emails are dropped as bulk or internal. Every other activity
+has one touchpoint (95% confirmed, 3% waiting for review, 2% rejected, six
+in ten with a provider). 60,000 referrals, summed per practice and day,
+complete it; busy practices get most touchpoints and referrals. The stored
+last touches (warmline.last_touch), touchpoints per staff member and day
+(warmline.touch_counts) and learned cadences (warmline.learned_cadence, as
+the daily reminder pass stores them) are computed after the COPY. It then
+serves the site with `warmline serve --workers N` in a child process on a
+loopback port and signs in `--clients` API clients. They request the Today
+page, the Sources page and source pages (a fixed sample of 50 practices and
+providers) concurrently, `--requests` times each. The script prints p50, p95
+and maximum response times per page, with the machine's load average over
+the last minute after each page. The database is dropped afterwards unless
+`--keep` is given; `--database URL` measures a kept one again without
+seeding, after migrating it to the newest schema.
 """
 
 from __future__ import annotations
@@ -292,7 +292,7 @@ def _seed_activities(
     """COPY the activities, then their touchpoints and touchpoint people."""
     generator = random.Random(7)
     stamp = timestamp(now)
-    touchpoints: list[tuple[int, int, int | None, str]] = []
+    touchpoints: list[tuple[int, int, int | None, str, str]] = []
 
     def activity_rows() -> Iterator[str]:
         for index in range(1, activities + 1):
@@ -316,7 +316,9 @@ def _seed_activities(
                 status = generator.choices(
                     ("confirmed", "needs_review", "rejected"), (95, 3, 2)
                 )[0]
-                touchpoints.append((index, practice, person, status))
+                touchpoints.append(
+                    (index, practice, person, status, timestamp(occurred))
+                )
             kind = "meeting" if meeting else "email"
             direction = "\\N" if meeting else generator.choice(("inbound", "outbound"))
             yield (
@@ -341,12 +343,13 @@ def _seed_activities(
         connection,
         "touchpoint",
         "id, workspace_id, activity_id, practice_id, person_id, confidence, "
-        "status, reasons, created_at",
+        "status, reasons, created_at, occurred_at",
         (
             f"{number}\t{workspace_id}\t{activity}\t{practice}\t"
             f"{person if person else chr(92) + 'N'}\t"
-            f"{0.6 if status == 'needs_review' else 0.9}\t{status}\t{reasons}\t{stamp}"
-            for number, (activity, practice, person, status) in enumerate(
+            f"{0.6 if status == 'needs_review' else 0.9}\t{status}\t{reasons}\t"
+            f"{stamp}\t{occurred}"
+            for number, (activity, practice, person, status, occurred) in enumerate(
                 touchpoints, start=1
             )
         ),
@@ -357,7 +360,7 @@ def _seed_activities(
         "id, touchpoint_id, person_id, direct",
         (
             f"{number}\t{number}\t{person}\ttrue"
-            for number, (_activity, _practice, person, _status) in enumerate(
+            for number, (_activity, _practice, person, _status, _time) in enumerate(
                 touchpoints, start=1
             )
             if person

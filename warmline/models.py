@@ -27,6 +27,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    select,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -365,6 +367,7 @@ class Touchpoint(Base):
     __table_args__ = (
         UniqueConstraint("activity_id", "practice_id"),
         Index("ix_touchpoint_practice_status", "practice_id", "status"),
+        Index("ix_touchpoint_practice_occurred", "practice_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -387,11 +390,31 @@ class Touchpoint(Base):
         ForeignKey("staff_member.id"), comment="set when a person confirmed or rejected"
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    occurred_at: Mapped[dt.datetime] = mapped_column(
+        comment="its activity's time, copied so that a source's timeline is "
+        "read in order from an index; warmline.store keeps it when the time moves"
+    )
 
     activity: Mapped[Activity] = relationship()
     practice: Mapped[ReferralSource] = relationship(foreign_keys=[practice_id])
     person: Mapped[ReferralSource | None] = relationship(foreign_keys=[person_id])
     people: Mapped[list[TouchpointPerson]] = relationship(cascade="all, delete-orphan")
+
+
+@event.listens_for(Touchpoint, "before_insert")
+def _copy_activity_time(_mapper: Any, _connection: Any, target: Touchpoint) -> None:
+    """Fill a new touchpoint's occurred_at from its activity, in the INSERT itself."""
+    if target.occurred_at is not None:
+        return
+    activity = target.__dict__.get("activity")
+    if activity is not None and activity.occurred_at is not None:
+        target.occurred_at = activity.occurred_at
+        return
+    target.occurred_at = (
+        select(Activity.occurred_at)
+        .where(Activity.id == target.activity_id)
+        .scalar_subquery()
+    )
 
 
 class TouchpointPerson(Base):

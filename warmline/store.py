@@ -207,6 +207,22 @@ def _update_changed(
             changes.append({"id": row["id"], **values})
     if changes:
         session.execute(update(Activity), changes)
+    moved = [
+        row["id"]
+        for key, row in existing.items()
+        if row["occurred_at"] != unique[key].record.occurred_at
+    ]
+    if moved:
+        # Touchpoints carry a copy of their activity's time (models.Touchpoint).
+        session.execute(
+            update(Touchpoint)
+            .where(Touchpoint.activity_id.in_(moved))
+            .values(
+                occurred_at=select(Activity.occurred_at)
+                .where(Activity.id == Touchpoint.activity_id)
+                .scalar_subquery()
+            )
+        )
 
 
 def write_participants(

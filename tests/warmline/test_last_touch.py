@@ -78,11 +78,19 @@ def stored(session: Session) -> dict[int, Split]:
 
 
 def assert_summary_exact(sessions: sessionmaker[Session]) -> dict[int, Split]:
+    """Check the stored last touches, and each touchpoint's copied activity time."""
     with sessions() as session:
         summary = stored(session)
         expected = recomputed(session, utcnow())
+        times = session.execute(
+            select(Touchpoint.id, Touchpoint.occurred_at, Activity.occurred_at).join(
+                Activity, Activity.id == Touchpoint.activity_id
+            )
+        ).all()
 
     assert summary == expected
+    assert times
+    assert [row for row in times if row[1] != row[2]] == []
     return summary
 
 

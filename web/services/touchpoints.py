@@ -159,14 +159,10 @@ def _activity_conditions(where: TouchpointFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _display_order(
-    where: TouchpointFilter, touchpoint_id: ColumnElement[int] | None = None
-) -> list[ColumnElement[Any]]:
-    if touchpoint_id is None:
-        touchpoint_id = Touchpoint.id.expression
+def _display_order(where: TouchpointFilter) -> list[ColumnElement[Any]]:
     if where.newest_first:
-        return [Activity.occurred_at.desc(), touchpoint_id.desc()]
-    return [Activity.occurred_at.asc(), touchpoint_id.asc()]
+        return [Activity.occurred_at.desc(), Touchpoint.id.desc()]
+    return [Activity.occurred_at.asc(), Touchpoint.id.asc()]
 
 
 def _source_page_ids(
@@ -175,33 +171,65 @@ def _source_page_ids(
     """Select the ids of one page of a source's touchpoints.
 
     A source's touchpoints are those of its practice and those that name
-    it as a person.  The page is cut from their ids and activity times
-    alone, so the details are joined for that page only: for a practice
-    with 1,841 touchpoints, 15 ms instead of 29 on PostgreSQL.
+    it as a person.  Each of the two is read in display order from its
+    index and cut at the page's end before they are merged, using the
+    activity time each touchpoint carries, so the details are joined for
+    that page only.  For the busiest practice of the benchmark (16,906
+    touchpoints) this takes a few ms instead of 190.
     """
     assert where.source_id is not None
     own = [Touchpoint.workspace_id == workspace_id]
     if where.status is not None:
         own.append(Touchpoint.status == where.status)
-    via_practice = select(Touchpoint.id, Touchpoint.activity_id).where(
-        Touchpoint.practice_id == where.source_id, *own
+    if where.since is not None:
+        start = dt.datetime.combine(where.since, dt.time.min, dt.UTC)
+        own.append(Touchpoint.occurred_at >= start)
+    if where.until is not None:
+        end = dt.datetime.combine(where.until, dt.time.max, dt.UTC)
+        own.append(Touchpoint.occurred_at <= end)
+    by_activity = []
+    if where.staff_member_id is not None:
+        by_activity.append(Activity.staff_member_id == where.staff_member_id)
+    if where.kind is not None:
+        by_activity.append(Activity.kind == where.kind)
+    order: list[ColumnElement[Any]] = (
+        [Touchpoint.occurred_at.desc(), Touchpoint.id.desc()]
+        if where.newest_first
+        else [Touchpoint.occurred_at.asc(), Touchpoint.id.asc()]
     )
-    via_person = (
-        select(Touchpoint.id, Touchpoint.activity_id)
+
+    def branch(query: Select[int, dt.datetime]) -> Any:
+        if by_activity:
+            query = query.join(Activity, Activity.id == Touchpoint.activity_id)
+        return (
+            query.where(*own, *by_activity)
+            .order_by(*order)
+            .limit(offset + limit)
+            .subquery()
+        )
+
+    via_practice = branch(
+        select(Touchpoint.id, Touchpoint.occurred_at).where(
+            Touchpoint.practice_id == where.source_id
+        )
+    )
+    via_person = branch(
+        select(Touchpoint.id, Touchpoint.occurred_at)
         .join(TouchpointPerson, TouchpointPerson.touchpoint_id == Touchpoint.id)
-        .where(TouchpointPerson.person_id == where.source_id, *own)
+        .where(TouchpointPerson.person_id == where.source_id)
     )
     # A UNION of two indexed lookups: with OR, PostgreSQL scans every
     # touchpoint of the workspace.
-    picked = union(via_practice, via_person).subquery()
-    return (
-        select(picked.c.id)
-        .join(Activity, Activity.id == picked.c.activity_id)
-        .where(*_activity_conditions(where))
-        .order_by(*_display_order(where, picked.c.id))
-        .limit(limit)
-        .offset(offset)
+    picked = union(
+        select(via_practice.c.id, via_practice.c.occurred_at),
+        select(via_person.c.id, via_person.c.occurred_at),
+    ).subquery()
+    ordered: list[ColumnElement[Any]] = (
+        [picked.c.occurred_at.desc(), picked.c.id.desc()]
+        if where.newest_first
+        else [picked.c.occurred_at.asc(), picked.c.id.asc()]
     )
+    return select(picked.c.id).order_by(*ordered).limit(limit).offset(offset)
 
 
 def list_touchpoints(

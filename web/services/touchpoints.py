@@ -141,28 +141,44 @@ def touchpoint_query(
         # for the review queue with 1,000,000 activities.
         query = query.where(Activity.workspace_id == workspace_id)
     query = query.where(*_activity_conditions(where))
-    return query.order_by(*_display_order(where))
+    return query.order_by(
+        *_display_order(
+            where, Activity.occurred_at.expression, Touchpoint.id.expression
+        )
+    )
 
 
 def _activity_conditions(where: TouchpointFilter) -> list[ColumnElement[bool]]:
-    conditions = []
+    conditions = _period(where, Activity.occurred_at.expression)
     if where.staff_member_id is not None:
         conditions.append(Activity.staff_member_id == where.staff_member_id)
     if where.kind is not None:
         conditions.append(Activity.kind == where.kind)
-    if where.since is not None:
-        start = dt.datetime.combine(where.since, dt.time.min, dt.UTC)
-        conditions.append(Activity.occurred_at >= start)
-    if where.until is not None:
-        end = dt.datetime.combine(where.until, dt.time.max, dt.UTC)
-        conditions.append(Activity.occurred_at <= end)
     return conditions
 
 
-def _display_order(where: TouchpointFilter) -> list[ColumnElement[Any]]:
+def _period(
+    where: TouchpointFilter, occurred_at: ColumnElement[dt.datetime]
+) -> list[ColumnElement[bool]]:
+    """Return the conditions of `where.since` and `where.until` on `occurred_at`."""
+    conditions = []
+    if where.since is not None:
+        start = dt.datetime.combine(where.since, dt.time.min, dt.UTC)
+        conditions.append(occurred_at >= start)
+    if where.until is not None:
+        end = dt.datetime.combine(where.until, dt.time.max, dt.UTC)
+        conditions.append(occurred_at <= end)
+    return conditions
+
+
+def _display_order(
+    where: TouchpointFilter,
+    occurred_at: ColumnElement[dt.datetime],
+    touchpoint_id: ColumnElement[int],
+) -> list[ColumnElement[Any]]:
     if where.newest_first:
-        return [Activity.occurred_at.desc(), Touchpoint.id.desc()]
-    return [Activity.occurred_at.asc(), Touchpoint.id.asc()]
+        return [occurred_at.desc(), touchpoint_id.desc()]
+    return [occurred_at.asc(), touchpoint_id.asc()]
 
 
 def _source_page_ids(
@@ -178,24 +194,19 @@ def _source_page_ids(
     touchpoints) this takes a few ms instead of 190.
     """
     assert where.source_id is not None
-    own = [Touchpoint.workspace_id == workspace_id]
+    own = [
+        Touchpoint.workspace_id == workspace_id,
+        *_period(where, Touchpoint.occurred_at.expression),
+    ]
     if where.status is not None:
         own.append(Touchpoint.status == where.status)
-    if where.since is not None:
-        start = dt.datetime.combine(where.since, dt.time.min, dt.UTC)
-        own.append(Touchpoint.occurred_at >= start)
-    if where.until is not None:
-        end = dt.datetime.combine(where.until, dt.time.max, dt.UTC)
-        own.append(Touchpoint.occurred_at <= end)
     by_activity = []
     if where.staff_member_id is not None:
         by_activity.append(Activity.staff_member_id == where.staff_member_id)
     if where.kind is not None:
         by_activity.append(Activity.kind == where.kind)
-    order: list[ColumnElement[Any]] = (
-        [Touchpoint.occurred_at.desc(), Touchpoint.id.desc()]
-        if where.newest_first
-        else [Touchpoint.occurred_at.asc(), Touchpoint.id.asc()]
+    order = _display_order(
+        where, Touchpoint.occurred_at.expression, Touchpoint.id.expression
     )
 
     def branch(query: Select[int, dt.datetime]) -> Any:
@@ -224,11 +235,7 @@ def _source_page_ids(
         select(via_practice.c.id, via_practice.c.occurred_at),
         select(via_person.c.id, via_person.c.occurred_at),
     ).subquery()
-    ordered: list[ColumnElement[Any]] = (
-        [picked.c.occurred_at.desc(), picked.c.id.desc()]
-        if where.newest_first
-        else [picked.c.occurred_at.asc(), picked.c.id.asc()]
-    )
+    ordered = _display_order(where, picked.c.occurred_at, picked.c.id)
     return select(picked.c.id).order_by(*ordered).limit(limit).offset(offset)
 
 

@@ -13,9 +13,9 @@ subjects.jsonl is the set the rules were tuned on, so its figure is an
 upper bound.  The held-out sets were written by hand, each before the rules
 it measures first ran on it: heldout.jsonl measured the first rules, and
 each later heldoutN.jsonl measured the rules changed after the misses of
-the set before it.  heldout9.jsonl (380 subjects) was written by an
-author who saw neither the rules nor the earlier sets, on purpose harder;
-the pattern rules that reach 100% on heldout8.jsonl redacted 69.4% of its
+the set before it.  heldout9.jsonl (380 subjects) was written, harder on
+purpose, by an author who saw neither the rules nor the earlier sets.  The
+pattern rules that reach 100% on heldout8.jsonl redacted 69.4% of its
 identifiers, and the allowlist pass was then added and tuned on it.
 heldout10.jsonl (345 subjects) came from another such author and was
 first run with the allowlist pass unchanged: 251 of 263 identifiers

@@ -92,9 +92,9 @@ class KeptResults:
     def _counter(session: Session) -> tuple[str, int] | None:
         """Read the counter once per transaction of `session`.
 
-        Reusing the first read is safe: a later commit only makes the value
-        older than the data a result then sees, so the result is recomputed
-        on the next transaction rather than kept too long.
+        Reusing the first read is safe, because a later commit only makes
+        the value older than the data a result then reads.  So the result is
+        recomputed in the next transaction rather than kept too long.
         """
         transaction = session.get_transaction()
         memo = session.info.get(_COUNTER_READ)

@@ -1991,15 +1991,15 @@ def _is_listed_name(word: str) -> bool:
     return folded in AMBIGUOUS_GIVEN_NAMES or is_given_name(word) or _is_surname(word)
 
 
-# Where a lone lower-case word on a name list is a name: after "for",
-# "re:", "w/" or "pt" ("records for simmons", "Re: chen appt"), or alone
-# in parentheses ("school forms (santos)").
+# Cues after which a lone lower-case word on a name list is a name: "for",
+# "re:", "w/" or "pt" ("records for simmons", "Re: chen appt"), or an
+# opening parenthesis ("school forms (santos)").
 _LOWER_NAME_CUE_BEFORE = re.compile(r"(?:\b(?:for|w/|pt)|\b(?:re|fwd?)\s*:|\()\s*$", _I)
 _SUBJECT_PREFIX = re.compile(r"(?:\s*(?i:re|fwd?)\s*:)*\s*")
 
 
 def _is_lower_case_name_place(text: str, tokens: list[_Token], index: int) -> bool:
-    """Tell whether the kept lower-case token `index` stands where a name stands.
+    """Tell whether the kept lower-case token `index` is in a name's position.
 
     A word on a name list that is no everyday word counts after a cue in
     ``_LOWER_NAME_CUE_BEFORE``, alone in parentheses, or at the subject's
@@ -2046,10 +2046,10 @@ def _is_surname_first_at_start(text: str, tokens: list[_Token], index: int) -> b
 
 
 def _name_beside(text: str, tokens: list[_Token], index: int, step: int) -> bool:
-    """Tell whether a redacted word of the same case stands beside token `index`.
+    """Tell whether a redacted word of the same case is next to token `index`.
 
     Both must be in lower case ("grant lewandowski") or both capitalised
-    ("Will Bishop"), and only spaces may stand between them.
+    ("Will Bishop"), and only spaces may separate them.
     """
     other = index + step
     if not 0 <= other < len(tokens):
@@ -2068,12 +2068,12 @@ def _name_beside(text: str, tokens: list[_Token], index: int, step: int) -> bool
 
 LISTED_NAME_MAX_ZIPF = 5.0
 """Zipf frequency from which a lower-case word on a name list is taken for
-an English word even beside a name ("case", "lot"); "grant" is 4.7."""
+an English word even next to a name ("case", "lot").  "grant" is 4.7."""
 
 
 @dataclasses.dataclass(frozen=True)
 class _Neighbour:
-    """How a redacted token touches the kept token next to it."""
+    """The ways a redacted token touches the kept token next to it."""
 
     spaced: bool = False
     hyphen: bool = False

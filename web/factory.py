@@ -44,7 +44,7 @@ def serving_app(settings: ProcessSettings) -> FastAPI:
 
     app = create_app(settings)
     state = app.state.web
-    # Kept on the app so that whoever disposes of the engine can wait for it.
+    # Stored on the app, so that code disposing of the engine can wait for it.
     app.state.priming = prime_in_background(
         state.kept, state.sessions, state.config.clock, REVIEWS_SHOWN
     )

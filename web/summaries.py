@@ -106,7 +106,7 @@ def prime_in_background(
 
     A server process starts with nothing kept, so its first pages would
     each wait for the cold list (about 0.4 s on 10,000 sources).  Priming
-    at start moves that wait off the first requests; a request that needs
+    at start moves that wait off the first requests.  A request that needs
     a figure still being computed waits for it rather than computing it
     twice.  A failure is logged and left to the requests to retry.
     """

@@ -163,7 +163,7 @@ def _new_mail_row(account_id: str) -> Callable[[bytes], bool]:
 def _read_until(  # type: ignore[no-untyped-def]
     stream, marker: bytes | Callable[[bytes], bool], timeout: float = 120.0
 ) -> bytes:
-    """Read lines until one holds `marker` (or matches it); give up after `timeout` s."""
+    """Read lines until one contains or matches `marker`, for at most `timeout` s."""
     found = marker if callable(marker) else (lambda line: marker in line)
     seen = b""
     last = b""

@@ -701,10 +701,10 @@ HARMLESS_SUBJECTS = [
 ]
 
 
-# Harmless subjects that lose words under the allowlist: each word on a name
-# list or rare in English is redacted, whoever it names ("Grant Street",
-# "Northgate"), and so is each number with three or more digits that is not
-# a time or a recent date (a practice's phone, an invoice number).
+# Harmless subjects that lose words under the allowlist.  Each word on a
+# name list or rare in English is redacted, whatever it names ("Grant
+# Street", "Northgate").  So is each number with three or more digits that
+# is not a time or a recent date (a practice's phone, an invoice number).
 ALLOWLIST_LOSSES = [
     (
         "Re: Advocate Aurora lunch and learn",
@@ -905,9 +905,10 @@ def test_blind_held_out_set_floor() -> None:
 
 
 def test_newest_blind_set_floor() -> None:
-    # A third author, another region, nothing seen; measured once with the
-    # round 11 rules: 380 of 387 identifiers (98.2%) redacted, 273 of 2,411
-    # harmless words (11.3%) lost.
+    # Written by a third author, for another region, who saw neither the
+    # rules nor any other set.  Measured once with the round 11 rules: 380
+    # of 387 identifiers (98.2%) redacted, 273 of 2,411 harmless words
+    # (11.3%) lost.
     result = score(load_subjects("heldout11.jsonl"))
 
     assert result.subjects >= 400

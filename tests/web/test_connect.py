@@ -188,7 +188,7 @@ def test_microsoft_connect_creates_accounts(admin, site, clinic, microsoft, sess
     assert redeemed["code_verifier"]
 
 
-def test_google_connect_asks_for_what_settings_turn_on(admin, clinic, google, sessions):
+def test_google_connect_requests_enabled_scopes(admin, clinic, google, sessions):
     connect(admin, "google", clinic.staff_id)
     plain = set(google.oauth.authorization_requests[-1]["scope"].split())
     configure(
@@ -201,16 +201,15 @@ def test_google_connect_asks_for_what_settings_turn_on(admin, clinic, google, se
     _callback, response = connect(admin, "google", clinic.staff_id)
 
     assert response.status_code == 303, response.text
-    asked = set(google.oauth.authorization_requests[-1]["scope"].split())
-    assert GMAIL_SEND_SCOPE not in plain and CALENDAR_EVENTS_SCOPE not in plain
-    assert asked == plain | {GMAIL_SEND_SCOPE, CALENDAR_EVENTS_SCOPE}
+    requested = set(google.oauth.authorization_requests[-1]["scope"].split())
+    assert GMAIL_SEND_SCOPE not in plain
+    assert CALENDAR_EVENTS_SCOPE not in plain
+    assert requested == plain | {GMAIL_SEND_SCOPE, CALENDAR_EVENTS_SCOPE}
     gmail = accounts_of(sessions, clinic.workspace_id)["gmail"]
-    assert set(gmail.options["scopes"]) == asked
+    assert set(gmail.options["scopes"]) == requested
 
 
-def test_microsoft_connect_asks_for_what_settings_turn_on(
-    admin, clinic, microsoft, sessions
-):
+def test_microsoft_connect_requests_enabled_scopes(admin, clinic, microsoft, sessions):
     configure(
         sessions,
         clinic.workspace_id,

@@ -73,8 +73,8 @@ def watch(app: AppContext, account_id: int, folder: str) -> None:
     """Wait for new mail with IMAP IDLE and sync the account when it arrives.
 
     Runs until interrupted (Ctrl-C). The account syncs each time the IDLE
-    connection opens, so nothing that arrived while nobody watched is
-    missed, and after each change the server reports.
+    connection opens, which reads mail that arrived while no connection
+    was open, and after each change the server reports.
     """
     services = ReaderServices(app.sessions, app.secret_box)
     with app.transaction() as (session, workspace):

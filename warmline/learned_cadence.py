@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, or_, select
+from sqlalchemy import ForeignKey, Index, Select, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -157,6 +157,33 @@ def refresh_due_learned_cadences(
     return len(due)
 
 
+def _stored_query() -> Select[tuple[int, int, int | None]]:
+    """Select the stored figures that `learned_figures` may read at "as_of".
+
+    A row is read while it is exact at that moment, and until "stale_after"
+    after its refresh.  Built once, as every page of sources reads them.
+    """
+    return select(
+        SourceLearnedCadence.source_id,
+        SourceLearnedCadence.touch_days,
+        SourceLearnedCadence.median_gap_days,
+    ).where(
+        SourceLearnedCadence.workspace_id == bindparam("workspace_id"),
+        SourceLearnedCadence.refreshed_at <= bindparam("as_of"),
+        or_(
+            SourceLearnedCadence.valid_until.is_(None),
+            SourceLearnedCadence.valid_until > bindparam("as_of"),
+            SourceLearnedCadence.refreshed_at > bindparam("stale_after"),
+        ),
+    )
+
+
+_STORED = _stored_query()
+_STORED_OF = _STORED.where(
+    SourceLearnedCadence.source_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def learned_figures(
     session: Session,
     workspace_id: int,
@@ -178,24 +205,15 @@ def learned_figures(
     result have no touch in the year to `as_of`.  With `only`, just those
     sources are read, as a page of sources needs.
     """
-    query = select(
-        SourceLearnedCadence.source_id,
-        SourceLearnedCadence.touch_days,
-        SourceLearnedCadence.median_gap_days,
-    )
-    if only is not None:
-        query = query.where(SourceLearnedCadence.source_id.in_(list(only)))
-    rows = session.execute(
-        query.where(
-            SourceLearnedCadence.workspace_id == workspace_id,
-            SourceLearnedCadence.refreshed_at <= as_of,
-            or_(
-                SourceLearnedCadence.valid_until.is_(None),
-                SourceLearnedCadence.valid_until > as_of,
-                SourceLearnedCadence.refreshed_at > as_of - STALE_ALLOWANCE,
-            ),
-        )
-    )
+    values: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "as_of": as_of,
+        "stale_after": as_of - STALE_ALLOWANCE,
+    }
+    if only is None:
+        rows = session.execute(_STORED, values)
+    else:
+        rows = session.execute(_STORED_OF, {**values, "ids": list(only)})
     figures = {source_id: LearnedFigures(days, gap) for source_id, days, gap in rows}
     derive = [source_id for source_id in touched if source_id not in figures]
     times = _touch_times(session, derive, as_of - LEARNING_WINDOW, workspace_id)

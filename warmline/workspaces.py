@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from warmline.models import StaffAddress, Workspace, WorkspaceSetting
@@ -20,6 +20,12 @@ def get_or_create_workspace(session: Session, name: str) -> Workspace:
     return workspace
 
 
+# Built once, as every page of the site reads the settings.
+_STORED_SETTINGS = select(WorkspaceSetting.name, WorkspaceSetting.value).where(
+    WorkspaceSetting.workspace_id == bindparam("workspace_id")
+)
+
+
 def workspace_settings(session: Session, workspace: Workspace | int) -> dict[str, Any]:
     """Return every workspace setting, stored values over defaults.
 
@@ -31,11 +37,9 @@ def workspace_settings(session: Session, workspace: Workspace | int) -> dict[str
         for setting in BY_NAME.values()
         if setting.scope is Scope.WORKSPACE
     }
-    stored = session.scalars(
-        select(WorkspaceSetting).where(WorkspaceSetting.workspace_id == workspace_id)
-    )
-    for row in stored:
-        values[row.name] = row.value
+    stored = session.execute(_STORED_SETTINGS, {"workspace_id": workspace_id})
+    for name, value in stored:
+        values[name] = value
     return values
 
 

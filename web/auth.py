@@ -73,16 +73,14 @@ def current_principal(request: Request, db: Session) -> Principal | None:
     found = find_signed_in(db, token, state.config.clock())
     if found is None:
         return None
-    row, staff_id, timezone = found
-    user = row.user
     return Principal(
-        user_id=user.id,
-        email=user.email,
-        role=user.role,
-        workspace_id=user.workspace_id,
-        staff_member_id=staff_id,
-        timezone=timezone,
-        csrf_token=row.csrf_token,
+        user_id=found.user_id,
+        email=found.email,
+        role=found.role,
+        workspace_id=found.workspace_id,
+        staff_member_id=found.staff_member_id,
+        timezone=found.timezone,
+        csrf_token=found.csrf_token,
     )
 
 

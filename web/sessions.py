@@ -7,17 +7,19 @@ replayed as a cookie.  Signing out or expiry deletes the row.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import and_, delete, select
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy import Select, and_, bindparam, delete, select
+from sqlalchemy.orm import Session
 
 from warmline.models import StaffAddress, StaffMember
-from warmline.web_models import WebSession, WebUser
+from warmline.web_models import WebRole, WebSession, WebUser
 
 SESSION_COOKIE = "warmline_session"
 SIGNIN_COOKIE = "warmline_signin"
@@ -75,34 +77,67 @@ def start_session(
     return token, row
 
 
-def find_signed_in(
-    session: Session, token: str, now: dt.datetime
-) -> tuple[WebSession, int | None, str] | None:
-    """Return the live session with this token, its staff member's id and time zone.
+@dataclasses.dataclass(frozen=True)
+class SignedIn:
+    """A live session's user, with the staff member who has the user's address."""
 
-    One query, because every request runs it: the user is loaded with the
-    session, and the staff member is the one with the user's address in
-    the user's workspace (None and "UTC" when there is none).
+    user_id: int
+    email: str
+    role: WebRole
+    workspace_id: int
+    csrf_token: str
+    staff_member_id: int | None
+    timezone: str
+
+
+def _signed_in_query() -> Select[*tuple[Any, ...]]:
+    """Select SignedIn's columns for the live session whose token hash is bound.
+
+    The staff member is the one with the user's address in the user's
+    workspace.  Built once, because every request runs it and building the
+    joins took longer than running the query.
     """
-    user = aliased(WebUser)
-    row = session.execute(
-        select(WebSession, StaffAddress.staff_member_id, StaffMember.timezone)
-        .join(user, user.id == WebSession.user_id)
-        .options(contains_eager(WebSession.user.of_type(user)))
+    return (
+        select(
+            WebUser.id,
+            WebUser.email,
+            WebUser.role,
+            WebUser.workspace_id,
+            WebSession.csrf_token,
+            StaffAddress.staff_member_id,
+            StaffMember.timezone,
+        )
+        .join(WebUser, WebUser.id == WebSession.user_id)
         .outerjoin(
             StaffAddress,
             and_(
-                StaffAddress.workspace_id == user.workspace_id,
-                StaffAddress.address == user.email,
+                StaffAddress.workspace_id == WebUser.workspace_id,
+                StaffAddress.address == WebUser.email,
             ),
         )
         .outerjoin(StaffMember, StaffMember.id == StaffAddress.staff_member_id)
-        .where(WebSession.token_hash == _hash(token), WebSession.expires_at > now)
-    ).first()
+        .where(
+            WebSession.token_hash == bindparam("token_hash"),
+            WebSession.expires_at > bindparam("now"),
+        )
+    )
+
+
+_SIGNED_IN = _signed_in_query()
+
+
+def find_signed_in(session: Session, token: str, now: dt.datetime) -> SignedIn | None:
+    """Return the user of the live session with this token, or None.
+
+    A user without a staff member gets None and the time zone "UTC".
+    """
+    row = session.execute(_SIGNED_IN, {"token_hash": _hash(token), "now": now}).first()
     if row is None:
         return None
-    web_session, staff_id, timezone = row
-    return web_session, staff_id, timezone or "UTC"
+    user_id, email, role, workspace_id, csrf_token, staff_id, timezone = row
+    return SignedIn(
+        user_id, email, role, workspace_id, csrf_token, staff_id, timezone or "UTC"
+    )
 
 
 def end_session(session: Session, token: str) -> None:

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from reminders import ReminderPolicy
@@ -89,8 +99,12 @@ class _Row:
     owner_email: str | None
 
 
+@functools.cache
 def _rows_query() -> tuple[Select[*tuple[Any, ...]], Any]:
-    """Select _Row's columns; returns the query and its alias of the practice."""
+    """Select _Row's columns; returns the query and its alias of the practice.
+
+    Built once: callers add their conditions to the returned query.
+    """
     practice = aliased(ReferralSource)
     query = (
         select(
@@ -110,6 +124,17 @@ def _rows_query() -> tuple[Select[*tuple[Any, ...]], Any]:
     return query, practice
 
 
+_AGED_OUT = (
+    select(TouchpointMonthCount.source_id, func.max(TouchpointMonthCount.last_touch_at))
+    .where(
+        TouchpointMonthCount.workspace_id == bindparam("workspace_id"),
+        TouchpointMonthCount.last_touch_at <= bindparam("as_of"),
+        TouchpointMonthCount.source_id.in_(bindparam("ids", expanding=True)),
+    )
+    .group_by(TouchpointMonthCount.source_id)
+)
+
+
 def last_touches_of(
     session: Session, workspace_id: int, ids: Sequence[int], as_of: dt.datetime
 ) -> dict[int, dt.datetime]:
@@ -122,17 +147,8 @@ def last_touches_of(
     touches = relationships.last_touches_of(session, workspace_id, ids, as_of)
     if not ids:
         return touches
-    aged_out = session.execute(
-        select(
-            TouchpointMonthCount.source_id, func.max(TouchpointMonthCount.last_touch_at)
-        )
-        .where(
-            TouchpointMonthCount.workspace_id == workspace_id,
-            TouchpointMonthCount.last_touch_at <= as_of,
-            TouchpointMonthCount.source_id.in_(ids),
-        )
-        .group_by(TouchpointMonthCount.source_id)
-    )
+    values = {"workspace_id": workspace_id, "as_of": as_of, "ids": list(ids)}
+    aged_out = session.execute(_AGED_OUT, values)
     for source_id, touched in aged_out:
         moment = _aware(touched)
         if source_id not in touches or touches[source_id] < moment:
@@ -242,6 +258,16 @@ def listing_order(session: Session, workspace_id: int) -> list[int]:
     return list(session.scalars(query))
 
 
+@functools.cache
+def _by_id_query() -> Select[*tuple[Any, ...]]:
+    """Select _Row's columns for the bound "ids" of the bound "workspace_id"."""
+    query, _practice = _rows_query()
+    return query.where(
+        ReferralSource.workspace_id == bindparam("workspace_id"),
+        ReferralSource.id.in_(bindparam("ids", expanding=True)),
+    )
+
+
 def sources_by_id(
     session: Session, workspace_id: int, ids: Sequence[int], as_of: dt.datetime
 ) -> list[SourceSummary]:
@@ -249,11 +275,11 @@ def sources_by_id(
 
     Ids of other workspaces and of deleted sources are left out.
     """
-    query, _practice = _rows_query()
-    query = query.where(
-        ReferralSource.workspace_id == workspace_id, ReferralSource.id.in_(ids)
-    )
-    found = {row.id: row for row in (_Row(*row) for row in session.execute(query))}
+    values = {"workspace_id": workspace_id, "ids": list(ids)}
+    found = {
+        row.id: row
+        for row in (_Row(*row) for row in session.execute(_by_id_query(), values))
+    }
     rows = [found[source_id] for source_id in ids if source_id in found]
     return _summaries(session, workspace_id, rows, as_of)
 
@@ -266,32 +292,44 @@ class SourceDetail:
     """For a practice, its providers and contacts; for a person, their colleagues."""
 
 
+_SOURCE = select(ReferralSource).where(
+    ReferralSource.workspace_id == bindparam("workspace_id"),
+    ReferralSource.id == bindparam("source_id"),
+)
+
+
+@functools.cache
+def _with_colleagues_query() -> Select[*tuple[Any, ...]]:
+    """Select _Row's columns for a source and its colleagues, in one query.
+
+    The colleagues are the sources whose practice is the bound
+    "practice_id": for a practice its people, for a person the others at
+    their practice.
+    """
+    query, _practice = _rows_query()
+    return query.where(
+        ReferralSource.workspace_id == bindparam("workspace_id"),
+        or_(
+            ReferralSource.id == bindparam("source_id"),
+            ReferralSource.practice_id == bindparam("practice_id"),
+        ),
+    ).order_by(ReferralSource.name, ReferralSource.id)
+
+
 def get_source(
     session: Session, workspace_id: int, source_id: int, as_of: dt.datetime
 ) -> SourceDetail | None:
     source = session.scalar(
-        select(ReferralSource).where(
-            ReferralSource.workspace_id == workspace_id,
-            ReferralSource.id == source_id,
-        )
+        _SOURCE, {"workspace_id": workspace_id, "source_id": source_id}
     )
     if source is None:
         return None
-    practice_id = source.practice_id or source.id
-    query, _practice = _rows_query()
-    # The source and its colleagues (for a practice, its people) in one query.
-    rows = [
-        _Row(*row)
-        for row in session.execute(
-            query.where(
-                ReferralSource.workspace_id == workspace_id,
-                or_(
-                    ReferralSource.id == source.id,
-                    ReferralSource.practice_id == practice_id,
-                ),
-            ).order_by(ReferralSource.name, ReferralSource.id)
-        )
-    ]
+    values = {
+        "workspace_id": workspace_id,
+        "source_id": source.id,
+        "practice_id": source.practice_id or source.id,
+    }
+    rows = [_Row(*row) for row in session.execute(_with_colleagues_query(), values)]
     own = [row for row in rows if row.id == source.id]
     colleagues = [row for row in rows if row.id != source.id]
     summaries = _summaries(session, workspace_id, [*own, *colleagues], as_of)
@@ -322,6 +360,26 @@ def month_starts(as_of: dt.date, months: int) -> list[dt.date]:
     ]
 
 
+def _referrals_query() -> Select[tuple[dt.date, int]]:
+    """Select the referrals of a source and of the people at it in a period."""
+    ids = select(ReferralSource.id).where(
+        ReferralSource.workspace_id == bindparam("workspace_id"),
+        or_(
+            ReferralSource.id == bindparam("source_id"),
+            ReferralSource.practice_id == bindparam("source_id"),
+        ),
+    )
+    return select(Referral.received_on, Referral.count).where(
+        Referral.workspace_id == bindparam("workspace_id"),
+        Referral.source_id.in_(ids),
+        Referral.received_on >= bindparam("start"),
+        Referral.received_on <= bindparam("end"),
+    )
+
+
+_REFERRALS = _referrals_query()
+
+
 def monthly_referrals(
     session: Session,
     workspace_id: int,
@@ -335,21 +393,13 @@ def monthly_referrals(
     in the cold list.  Months are cut on the referral's date as received.
     """
     starts = month_starts(as_of.date(), months)
-    ids = select(ReferralSource.id).where(
-        ReferralSource.workspace_id == workspace_id,
-        or_(
-            ReferralSource.id == source.id,
-            ReferralSource.practice_id == source.id,
-        ),
-    )
-    rows = session.execute(
-        select(Referral.received_on, Referral.count).where(
-            Referral.workspace_id == workspace_id,
-            Referral.source_id.in_(ids),
-            Referral.received_on >= starts[0],
-            Referral.received_on <= as_of.date(),
-        )
-    )
+    values = {
+        "workspace_id": workspace_id,
+        "source_id": source.id,
+        "start": starts[0],
+        "end": as_of.date(),
+    }
+    rows = session.execute(_REFERRALS, values)
     counts = [0] * months
     for received_on, count in rows:
         index = (received_on.year - starts[0].year) * 12 + received_on.month

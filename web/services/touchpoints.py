@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, select, union
+from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, select, union
 from sqlalchemy.orm import Session, aliased
 
 from warmline.models import (
@@ -97,10 +98,56 @@ def _reasons(raw: Sequence[dict[str, Any]]) -> list[ReasonView]:
     ]
 
 
-def touchpoint_query(
-    workspace_id: int, where: TouchpointFilter
-) -> Select[*tuple[Any, ...]]:
-    """Select the columns of the touchpoints that match `where`, in display order.
+@dataclasses.dataclass(frozen=True)
+class _Shape:
+    """Which conditions of a TouchpointFilter are set, and the order.
+
+    The statements are built once per shape with the values as bound
+    parameters, because building the joins, aliases and subqueries took
+    longer than running the query on PostgreSQL.
+    """
+
+    status: bool
+    source: bool
+    staff: bool
+    kind: bool
+    since: bool
+    until: bool
+    newest_first: bool
+
+    @classmethod
+    def of(cls, where: TouchpointFilter) -> _Shape:
+        return cls(
+            status=where.status is not None,
+            source=where.source_id is not None,
+            staff=where.staff_member_id is not None,
+            kind=where.kind is not None,
+            since=where.since is not None,
+            until=where.until is not None,
+            newest_first=where.newest_first,
+        )
+
+
+def _parameters(workspace_id: int, where: TouchpointFilter) -> dict[str, Any]:
+    """Return the values of the bound parameters that `where`'s shape uses."""
+    values: dict[str, Any] = {"workspace_id": workspace_id}
+    if where.status is not None:
+        values["status"] = where.status
+    if where.source_id is not None:
+        values["source_id"] = where.source_id
+    if where.staff_member_id is not None:
+        values["staff_member_id"] = where.staff_member_id
+    if where.kind is not None:
+        values["kind"] = where.kind
+    if where.since is not None:
+        values["start"] = dt.datetime.combine(where.since, dt.time.min, dt.UTC)
+    if where.until is not None:
+        values["end"] = dt.datetime.combine(where.until, dt.time.max, dt.UTC)
+    return values
+
+
+def touchpoint_query(shape: _Shape) -> Select[*tuple[Any, ...]]:
+    """Select the columns of the touchpoints of `shape`, in display order.
 
     Plain columns rather than ORM objects: building 200 Touchpoint,
     Activity and StaffMember objects took longer than the query itself.
@@ -130,60 +177,56 @@ def touchpoint_query(
         .join(practice, practice.id == Touchpoint.practice_id)
         .outerjoin(person, person.id == Touchpoint.person_id)
         .join(StaffMember, StaffMember.id == Activity.staff_member_id)
-        .where(Touchpoint.workspace_id == workspace_id)
+        .where(Touchpoint.workspace_id == bindparam("workspace_id"))
     )
-    if where.status is not None:
-        query = query.where(Touchpoint.status == where.status)
-    if where.source_id is None:
+    if shape.status:
+        query = query.where(Touchpoint.status == bindparam("status"))
+    if not shape.source:
         # Redundant with the touchpoint's workspace, but it lets PostgreSQL
         # walk the index on activity (workspace_id, occurred_at) newest first
         # and stop at the page's end, instead of sorting every match: 450 ms
         # for the review queue with 1,000,000 activities.
-        query = query.where(Activity.workspace_id == workspace_id)
-    query = query.where(*_activity_conditions(where))
+        query = query.where(Activity.workspace_id == bindparam("workspace_id"))
+    query = query.where(*_activity_conditions(shape))
     return query.order_by(
         *_display_order(
-            where, Activity.occurred_at.expression, Touchpoint.id.expression
+            shape, Activity.occurred_at.expression, Touchpoint.id.expression
         )
     )
 
 
-def _activity_conditions(where: TouchpointFilter) -> list[ColumnElement[bool]]:
-    conditions = _period(where, Activity.occurred_at.expression)
-    if where.staff_member_id is not None:
-        conditions.append(Activity.staff_member_id == where.staff_member_id)
-    if where.kind is not None:
-        conditions.append(Activity.kind == where.kind)
+def _activity_conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+    conditions = _period(shape, Activity.occurred_at.expression)
+    if shape.staff:
+        conditions.append(Activity.staff_member_id == bindparam("staff_member_id"))
+    if shape.kind:
+        conditions.append(Activity.kind == bindparam("kind"))
     return conditions
 
 
 def _period(
-    where: TouchpointFilter, occurred_at: ColumnElement[dt.datetime]
+    shape: _Shape, occurred_at: ColumnElement[dt.datetime]
 ) -> list[ColumnElement[bool]]:
-    """Return the conditions of `where.since` and `where.until` on `occurred_at`."""
+    """Return the conditions of the period's start and end on `occurred_at`."""
     conditions = []
-    if where.since is not None:
-        start = dt.datetime.combine(where.since, dt.time.min, dt.UTC)
-        conditions.append(occurred_at >= start)
-    if where.until is not None:
-        end = dt.datetime.combine(where.until, dt.time.max, dt.UTC)
-        conditions.append(occurred_at <= end)
+    if shape.since:
+        conditions.append(occurred_at >= bindparam("start"))
+    if shape.until:
+        conditions.append(occurred_at <= bindparam("end"))
     return conditions
 
 
 def _display_order(
-    where: TouchpointFilter,
+    shape: _Shape,
     occurred_at: ColumnElement[dt.datetime],
     touchpoint_id: ColumnElement[int],
 ) -> list[ColumnElement[Any]]:
-    if where.newest_first:
+    if shape.newest_first:
         return [occurred_at.desc(), touchpoint_id.desc()]
     return [occurred_at.asc(), touchpoint_id.asc()]
 
 
-def _source_page_ids(
-    workspace_id: int, where: TouchpointFilter, limit: int, offset: int
-) -> Select[Any]:
+def _source_page_ids(shape: _Shape) -> Select[Any]:
     """Select the ids of one page of a source's touchpoints.
 
     A source's touchpoints are those of its practice and those that name
@@ -193,20 +236,19 @@ def _source_page_ids(
     that page only.  For the busiest practice of the benchmark (16,906
     touchpoints) this takes a few ms instead of 190.
     """
-    assert where.source_id is not None
     own = [
-        Touchpoint.workspace_id == workspace_id,
-        *_period(where, Touchpoint.occurred_at.expression),
+        Touchpoint.workspace_id == bindparam("workspace_id"),
+        *_period(shape, Touchpoint.occurred_at.expression),
     ]
-    if where.status is not None:
-        own.append(Touchpoint.status == where.status)
+    if shape.status:
+        own.append(Touchpoint.status == bindparam("status"))
     by_activity = []
-    if where.staff_member_id is not None:
-        by_activity.append(Activity.staff_member_id == where.staff_member_id)
-    if where.kind is not None:
-        by_activity.append(Activity.kind == where.kind)
+    if shape.staff:
+        by_activity.append(Activity.staff_member_id == bindparam("staff_member_id"))
+    if shape.kind:
+        by_activity.append(Activity.kind == bindparam("kind"))
     order = _display_order(
-        where, Touchpoint.occurred_at.expression, Touchpoint.id.expression
+        shape, Touchpoint.occurred_at.expression, Touchpoint.id.expression
     )
 
     def branch(query: Select[int, dt.datetime]) -> Any:
@@ -215,19 +257,19 @@ def _source_page_ids(
         return (
             query.where(*own, *by_activity)
             .order_by(*order)
-            .limit(offset + limit)
+            .limit(bindparam("page_end", type_=Integer))
             .subquery()
         )
 
     via_practice = branch(
         select(Touchpoint.id, Touchpoint.occurred_at).where(
-            Touchpoint.practice_id == where.source_id
+            Touchpoint.practice_id == bindparam("source_id")
         )
     )
     via_person = branch(
         select(Touchpoint.id, Touchpoint.occurred_at)
         .join(TouchpointPerson, TouchpointPerson.touchpoint_id == Touchpoint.id)
-        .where(TouchpointPerson.person_id == where.source_id)
+        .where(TouchpointPerson.person_id == bindparam("source_id"))
     )
     # A UNION of two indexed lookups: with OR, PostgreSQL scans every
     # touchpoint of the workspace.
@@ -235,8 +277,32 @@ def _source_page_ids(
         select(via_practice.c.id, via_practice.c.occurred_at),
         select(via_person.c.id, via_person.c.occurred_at),
     ).subquery()
-    ordered = _display_order(where, picked.c.occurred_at, picked.c.id)
-    return select(picked.c.id).order_by(*ordered).limit(limit).offset(offset)
+    ordered = _display_order(shape, picked.c.occurred_at, picked.c.id)
+    return (
+        select(picked.c.id)
+        .order_by(*ordered)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+@functools.cache
+def _page_statement(shape: _Shape) -> Select[*tuple[Any, ...]]:
+    """Build the statement of one page of the touchpoints of `shape`."""
+    query = touchpoint_query(shape)
+    if not shape.source:
+        return query.limit(bindparam("limit", type_=Integer)).offset(
+            bindparam("offset", type_=Integer)
+        )
+    page = _source_page_ids(shape).subquery()
+    return query.where(Touchpoint.id.in_(select(page.c.id)))
+
+
+@functools.cache
+def _one_statement() -> Select[*tuple[Any, ...]]:
+    """Build the statement of one touchpoint of the workspace, by its id."""
+    shape = _Shape.of(TouchpointFilter())
+    return touchpoint_query(shape).where(Touchpoint.id == bindparam("touchpoint_id"))
 
 
 def list_touchpoints(
@@ -248,13 +314,10 @@ def list_touchpoints(
     with_participants: bool = False,
 ) -> list[TouchpointView]:
     limit = min(limit, MAX_PAGE)
-    query = touchpoint_query(workspace_id, where)
-    if where.source_id is None:
-        query = query.limit(limit).offset(offset)
-    else:
-        page = _source_page_ids(workspace_id, where, limit, offset).subquery()
-        query = query.where(Touchpoint.id.in_(select(page.c.id)))
-    views = [_view(row) for row in session.execute(query)]
+    values = _parameters(workspace_id, where)
+    values.update(limit=limit, offset=offset, page_end=offset + limit)
+    statement = _page_statement(_Shape.of(where))
+    views = [_view(row) for row in session.execute(statement, values)]
     _attach_decisions(session, views)
     if with_participants:
         _attach_participants(session, views)
@@ -264,10 +327,8 @@ def list_touchpoints(
 def get_touchpoint(
     session: Session, workspace_id: int, touchpoint_id: int
 ) -> TouchpointView | None:
-    query = touchpoint_query(workspace_id, TouchpointFilter()).where(
-        Touchpoint.id == touchpoint_id
-    )
-    row = session.execute(query).first()
+    values = {"workspace_id": workspace_id, "touchpoint_id": touchpoint_id}
+    row = session.execute(_one_statement(), values).first()
     if row is None:
         return None
     views = [_view(row)]
@@ -297,21 +358,29 @@ def _view(row: Row[Any]) -> TouchpointView:
     )
 
 
+# Oldest first, so that the latest decision of each touchpoint is set last.
+_DECISIONS = (
+    select(
+        TouchpointDecision.touchpoint_id,
+        TouchpointDecision.action,
+        TouchpointDecision.status,
+        WebUser.email,
+        TouchpointDecision.decided_at,
+    )
+    .outerjoin(WebUser, WebUser.id == TouchpointDecision.user_id)
+    .where(TouchpointDecision.touchpoint_id.in_(bindparam("ids", expanding=True)))
+    .order_by(TouchpointDecision.decided_at, TouchpointDecision.id)
+)
+
+
 def _attach_decisions(session: Session, views: list[TouchpointView]) -> None:
     """Set each view's latest decision made on the site, if any."""
     by_id = {view.id: view for view in views}
     if not by_id:
         return
-    rows = session.execute(
-        select(TouchpointDecision, WebUser.email)
-        .outerjoin(WebUser, WebUser.id == TouchpointDecision.user_id)
-        .where(TouchpointDecision.touchpoint_id.in_(by_id))
-        .order_by(TouchpointDecision.decided_at, TouchpointDecision.id)
-    )
-    for decision, email in rows:
-        by_id[decision.touchpoint_id].decision = DecisionView(
-            decision.action, decision.status, email, decision.decided_at
-        )
+    rows = session.execute(_DECISIONS, {"ids": list(by_id)})
+    for touchpoint_id, action, status, email, decided_at in rows:
+        by_id[touchpoint_id].decision = DecisionView(action, status, email, decided_at)
 
 
 def _attach_participants(session: Session, views: list[TouchpointView]) -> None:

@@ -3,70 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-from collections import defaultdict
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.warmline.test_privacy import (
-    ACTOR,
-    AMY,
-    JANET,
-    MARIA,
-    OLD,
-    RECENT,
-    THAO,
-    add_mbox,
-    message,
-    set_up,
-    source_id,
-)
-from warmline import last_touch, privacy, review
+from tests.warmline import summary_support as support
+from tests.warmline.test_privacy import MARIA, OLD, add_mbox, message, set_up, source_id
+from warmline import last_touch, review
 from warmline.last_touch import SourceLastTouch
-from warmline.models import (
-    Activity,
-    Touchpoint,
-    TouchpointPerson,
-    TouchpointStatus,
-    Workspace,
-    utcnow,
-)
+from warmline.models import Activity, Touchpoint, Workspace, utcnow
 from warmline.pipeline import sync_account
 from warmline.relationships import last_touches
 from warmline.workspaces import get_or_create_workspace
 
-MIGRATION = (
-    Path(__file__).parents[2] / "warmline/migrations/versions/0020_source_last_touch.py"
-)
+MIGRATION = support.MIGRATIONS / "0020_source_last_touch.py"
 
 Split = tuple[dt.datetime | None, dt.datetime | None]
 
 
 def recomputed(session: Session, now: dt.datetime) -> dict[int, Split]:
     """Derive every source's (last touch up to now, next touch after) in Python."""
-    rows = session.execute(
-        select(Touchpoint.id, Touchpoint.practice_id, Activity.occurred_at)
-        .join(Activity, Activity.id == Touchpoint.activity_id)
-        .where(Touchpoint.status == TouchpointStatus.CONFIRMED)
-    ).all()
-    people: dict[int, list[int]] = defaultdict(list)
-    for touchpoint_id, person_id in session.execute(
-        select(TouchpointPerson.touchpoint_id, TouchpointPerson.person_id)
-    ):
-        people[touchpoint_id].append(person_id)
-    times: dict[int, list[dt.datetime]] = defaultdict(list)
-    for touchpoint_id, practice_id, occurred_at in rows:
-        for source in {practice_id, *people[touchpoint_id]}:
-            times[source].append(occurred_at)
     return {
         source: (
             max((t for t in found if t <= now), default=None),
             min((t for t in found if t > now), default=None),
         )
-        for source, found in times.items()
+        for source, found in support.touch_times(session).items()
     }
 
 
@@ -94,39 +57,13 @@ def assert_summary_exact(sessions: sessionmaker[Session]) -> dict[int, Split]:
     return summary
 
 
-def synced(sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    set_up(sessions, tmp_path)
-    add_mbox(
-        sessions, tmp_path / "sam.mbox",
-        message("m1@riverside-fm.example", MARIA, OLD),
-        message("m2@riverside-fm.example", MARIA, RECENT),
-        message("j1@riverside-fm.example", JANET, OLD),
-        message("t1@cedar-im.example", THAO, OLD),
-    )  # fmt: skip
-
-
 def get_workspace_id(sessions: sessionmaker[Session]) -> int:
     with sessions() as session:
         return get_or_create_workspace(session, "default").id
 
 
-def confirmed_of(sessions: sessionmaker[Session], external_id: str) -> int:
-    with sessions() as session:
-        return session.scalars(
-            select(Touchpoint.id)
-            .join(Activity, Activity.id == Touchpoint.activity_id)
-            .where(Activity.external_id == external_id)
-        ).one()
-
-
-def actor(sessions: sessionmaker[Session]) -> review.Actor:
-    with sessions() as session:
-        workspace = get_or_create_workspace(session, "default")
-        return review.Actor(workspace.id, None, None, ACTOR)
-
-
 def test_sync_fills_summary(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
 
     summary = assert_summary_exact(sessions)
 
@@ -137,13 +74,7 @@ def test_sync_fills_summary(sessions, tmp_path):
 
 
 def test_resync_moved_activity(sessions, tmp_path):
-    set_up(sessions, tmp_path)
-    path = tmp_path / "sam.mbox"
-    account_id = add_mbox(
-        sessions, path, message("m1@riverside-fm.example", MARIA, RECENT)
-    )
-    moved = "Wed, 4 Nov 2026 11:00:00 -0500"
-    path.write_text(message("m1@riverside-fm.example", MARIA, moved), "utf-8")
+    account_id = support.mailbox_with_moved_message(sessions, tmp_path)
     maria = source_id(sessions, "Maria L. Lopez, MD")
 
     report = sync_account(sessions, account_id, batch_size=10)
@@ -154,17 +85,13 @@ def test_resync_moved_activity(sessions, tmp_path):
 
 
 def test_reject_and_confirm(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     maria = source_id(sessions, "Maria L. Lopez, MD")
-    recent = confirmed_of(sessions, "m2@riverside-fm.example")
+    recent = support.confirmed_of(sessions, "m2@riverside-fm.example")
 
-    with sessions.begin() as session:
-        review.decide(session, actor(sessions), [recent],
-                      review.DecisionAction.REJECT, utcnow())  # fmt: skip
+    support.decide(sessions, [recent], review.DecisionAction.REJECT)
     rejected = assert_summary_exact(sessions)
-    with sessions.begin() as session:
-        review.decide(session, actor(sessions), [recent],
-                      review.DecisionAction.CONFIRM, utcnow())  # fmt: skip
+    support.decide(sessions, [recent], review.DecisionAction.CONFIRM)
     confirmed = assert_summary_exact(sessions)
 
     assert rejected[maria][0].date() == dt.date(2026, 3, 3)
@@ -172,14 +99,13 @@ def test_reject_and_confirm(sessions, tmp_path):
 
 
 def test_reassign_to_other_practice(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     maria = source_id(sessions, "Maria L. Lopez, MD")
     cedar = source_id(sessions, "Cedar Internal Medicine")
     thao = source_id(sessions, "Thao Nguyen NP")
-    recent = confirmed_of(sessions, "m2@riverside-fm.example")
+    recent = support.confirmed_of(sessions, "m2@riverside-fm.example")
 
-    with sessions.begin() as session:
-        review.reassign(session, actor(sessions), recent, cedar, thao, utcnow())
+    support.reassign(sessions, recent, cedar, thao)
     summary = assert_summary_exact(sessions)
 
     assert summary[thao][0].date() == dt.date(2026, 11, 3)
@@ -188,13 +114,12 @@ def test_reassign_to_other_practice(sessions, tmp_path):
 
 
 def test_reassign_to_no_person(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     maria = source_id(sessions, "Maria L. Lopez, MD")
     riverside = source_id(sessions, "Riverside Family Medicine")
-    recent = confirmed_of(sessions, "m2@riverside-fm.example")
+    recent = support.confirmed_of(sessions, "m2@riverside-fm.example")
 
-    with sessions.begin() as session:
-        review.reassign(session, actor(sessions), recent, riverside, None, utcnow())
+    support.reassign(sessions, recent, riverside, None)
     summary = assert_summary_exact(sessions)
 
     assert summary[maria][0].date() == dt.date(2026, 3, 3)
@@ -202,31 +127,22 @@ def test_reassign_to_no_person(sessions, tmp_path):
 
 
 def test_purge_account(sessions, tmp_path):
-    set_up(sessions, tmp_path)
-    add_mbox(sessions, tmp_path / "sam.mbox",
-             message("m1@riverside-fm.example", MARIA, OLD))  # fmt: skip
-    amy = add_mbox(sessions, tmp_path / "amy.mbox",
-                   message("m2@riverside-fm.example", MARIA, RECENT, to=AMY),
-                   staff=AMY)  # fmt: skip
+    amy = support.synced_two_accounts(sessions, tmp_path)
     maria = source_id(sessions, "Maria L. Lopez, MD")
 
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.remove_account(session, workspace, amy, purge=True, actor=ACTOR)
+    support.purge_account(sessions, amy)
     summary = assert_summary_exact(sessions)
 
     assert summary[maria][0].date() == dt.date(2026, 3, 3)
 
 
 def test_retention_keeps_month_counts(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     as_of = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     thao = source_id(sessions, "Thao Nguyen NP")
     maria = source_id(sessions, "Maria L. Lopez, MD")
 
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.apply_retention(session, workspace, as_of, actor=ACTOR, months=6)
+    support.apply_retention(sessions, as_of, months=6)
     summary = assert_summary_exact(sessions)
     with sessions() as session:
         workspace = get_or_create_workspace(session, "default")
@@ -238,17 +154,11 @@ def test_retention_keeps_month_counts(sessions, tmp_path):
 
 
 def test_remove_person_refreshes_practice(sessions, tmp_path):
-    set_up(sessions, tmp_path)
-    add_mbox(sessions, tmp_path / "sam.mbox",
-             message("m1@riverside-fm.example", MARIA, RECENT),
-             message("j1@riverside-fm.example", JANET, OLD))  # fmt: skip
+    support.synced_maria_and_janet(sessions, tmp_path)
     maria = source_id(sessions, "Maria L. Lopez, MD")
     riverside = source_id(sessions, "Riverside Family Medicine")
 
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.remove_source(session, workspace, maria, actor=ACTOR,
-                              touchpoints=privacy.TouchpointHandling.DELETE)  # fmt: skip
+    support.remove_source(sessions, maria)
     summary = assert_summary_exact(sessions)
 
     assert maria not in summary
@@ -286,14 +196,11 @@ def test_future_meeting_counts_once_held(sessions, tmp_path):
 
 
 def test_migration_backfills(engine, sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     expected = assert_summary_exact(sessions)
     with engine.begin() as connection:
         connection.execute(sa.delete(SourceLastTouch))
-    spec = importlib.util.spec_from_file_location("source_last_touch", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = support.load_migration(MIGRATION, "source_last_touch")
     now = utcnow()
     if engine.dialect.name == "sqlite":
         now = now.replace(tzinfo=None)

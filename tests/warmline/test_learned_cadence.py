@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,9 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reminders import CadenceBasis, SourceHealth
 from reminders.cadence import LEARNING_WINDOW, learned_interval
-from tests.warmline.test_last_touch import actor, confirmed_of
+from tests.warmline import summary_support as support
 from tests.warmline.test_privacy import (
-    ACTOR,
     AMY,
     JANET,
     MARIA,
@@ -27,17 +25,10 @@ from tests.warmline.test_privacy import (
     set_up,
     source_id,
 )
-from warmline import learned_cadence, privacy, remind, review
+from warmline import learned_cadence, remind, review
 from warmline.cli import main
 from warmline.learned_cadence import SourceLearnedCadence
-from warmline.models import (
-    Activity,
-    Touchpoint,
-    TouchpointPerson,
-    TouchpointStatus,
-    Workspace,
-    utcnow,
-)
+from warmline.models import Workspace, utcnow
 from warmline.remind.state import load_state
 from warmline.workspaces import get_or_create_workspace
 
@@ -73,25 +64,6 @@ def synced(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     )
 
 
-def touch_times(session: Session) -> dict[int, list[dt.datetime]]:
-    """Derive every source's confirmed touch times from the touchpoints."""
-    rows = session.execute(
-        select(Touchpoint.id, Touchpoint.practice_id, Activity.occurred_at)
-        .join(Activity, Activity.id == Touchpoint.activity_id)
-        .where(Touchpoint.status == TouchpointStatus.CONFIRMED)
-    ).all()
-    people: dict[int, list[int]] = defaultdict(list)
-    for touchpoint_id, person_id in session.execute(
-        select(TouchpointPerson.touchpoint_id, TouchpointPerson.person_id)
-    ):
-        people[touchpoint_id].append(person_id)
-    times: dict[int, list[dt.datetime]] = defaultdict(list)
-    for touchpoint_id, practice_id, occurred_at in rows:
-        for source in {practice_id, *people[touchpoint_id]}:
-            times[source].append(occurred_at)
-    return times
-
-
 def expected_row(
     times: list[dt.datetime], moment: dt.datetime
 ) -> tuple[int, int | None, dt.datetime | None]:
@@ -113,7 +85,7 @@ def assert_rows_exact(sessions: sessionmaker[Session]) -> dict[int, tuple]:
         rows = {
             row.source_id: row for row in session.scalars(select(SourceLearnedCadence))
         }
-        times = touch_times(session)
+        times = support.touch_times(session)
 
     for source, found in times.items():
         assert source in rows, source
@@ -170,20 +142,15 @@ def test_reject_confirm_and_reassign(sessions, tmp_path):
     maria = source_id(sessions, "Maria L. Lopez, MD")
     cedar = source_id(sessions, "Cedar Internal Medicine")
     thao = source_id(sessions, "Thao Nguyen NP")
-    latest = confirmed_of(sessions, "w9@riverside-fm.example")
-    earlier = confirmed_of(sessions, "w4@riverside-fm.example")
+    latest = support.confirmed_of(sessions, "w9@riverside-fm.example")
+    earlier = support.confirmed_of(sessions, "w4@riverside-fm.example")
 
-    with sessions.begin() as session:
-        review.decide(session, actor(sessions), [latest, earlier],
-                      review.DecisionAction.REJECT, utcnow())  # fmt: skip
+    support.decide(sessions, [latest, earlier], review.DecisionAction.REJECT)
     rejected = assert_rows_exact(sessions)
     assert_rankings_equal(sessions, utcnow())
-    with sessions.begin() as session:
-        review.decide(session, actor(sessions), [latest],
-                      review.DecisionAction.CONFIRM, utcnow())  # fmt: skip
+    support.decide(sessions, [latest], review.DecisionAction.CONFIRM)
     confirmed = assert_rows_exact(sessions)
-    with sessions.begin() as session:
-        review.reassign(session, actor(sessions), latest, cedar, thao, utcnow())
+    support.reassign(sessions, latest, cedar, thao)
     reassigned = assert_rows_exact(sessions)
     ranked = assert_rankings_equal(sessions, utcnow())
 
@@ -202,14 +169,9 @@ def test_purge_and_remove_source(sessions, tmp_path):
     maria = source_id(sessions, "Maria L. Lopez, MD")
     before = assert_rows_exact(sessions)
 
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.remove_account(session, workspace, amy, purge=True, actor=ACTOR)
+    support.purge_account(sessions, amy)
     purged = assert_rows_exact(sessions)
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.remove_source(session, workspace, maria, actor=ACTOR,
-                              touchpoints=privacy.TouchpointHandling.DELETE)  # fmt: skip
+    support.remove_source(sessions, maria)
     removed = assert_rows_exact(sessions)
     assert_rankings_equal(sessions, utcnow())
 
@@ -222,9 +184,7 @@ def test_retention_keeps_rows_exact(sessions, tmp_path):
     synced(sessions, tmp_path)
     as_of = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.apply_retention(session, workspace, as_of, actor=ACTOR, months=5)
+    support.apply_retention(sessions, as_of, months=5)
     rows = assert_rows_exact(sessions)
 
     maria = source_id(sessions, "Maria L. Lopez, MD")
@@ -241,7 +201,7 @@ def test_expired_rows_derived_then_refreshed(sessions, tmp_path):
     later = first_expiry + dt.timedelta(days=60)
     with sessions() as session:
         workspace_id = get_or_create_workspace(session, "default").id
-        times = touch_times(session)
+        times = support.touch_times(session)
 
     derived = assert_rankings_equal(sessions, later)
     with sessions.begin() as session:

@@ -4,29 +4,16 @@ after every write path, and the weekly chart reads them."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from collections import Counter
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.warmline.test_last_touch import actor, confirmed_of, synced
-from tests.warmline.test_privacy import (
-    ACTOR,
-    AMY,
-    JANET,
-    MARIA,
-    OLD,
-    RECENT,
-    add_mbox,
-    message,
-    set_up,
-    source_id,
-)
-from warmline import privacy, review
-from warmline.models import Activity, Touchpoint, TouchpointStatus, utcnow
+from tests.warmline import summary_support as support
+from tests.warmline.test_privacy import source_id
+from warmline import review
+from warmline.models import Activity, Touchpoint, TouchpointStatus
 from warmline.pipeline import sync_account
 from warmline.touch_counts import (
     ActivityTouchDay,
@@ -36,10 +23,7 @@ from warmline.touch_counts import (
 from warmline.workspaces import get_or_create_workspace
 from web.services.today import weekly_touchpoints
 
-MIGRATION = (
-    Path(__file__).parents[2]
-    / "warmline/migrations/versions/0024_staff_day_touch_counts.py"
-)
+MIGRATION = support.MIGRATIONS / "0024_staff_day_touch_counts.py"
 
 Counts = dict[tuple[int, int, dt.date], int]
 
@@ -85,7 +69,7 @@ def days(counts: Counts) -> Counter[dt.date]:
 
 
 def test_sync_fills_counts(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
 
     counts = assert_counts_exact(sessions)
 
@@ -93,13 +77,7 @@ def test_sync_fills_counts(sessions, tmp_path):
 
 
 def test_resync_moved_activity(sessions, tmp_path):
-    set_up(sessions, tmp_path)
-    path = tmp_path / "sam.mbox"
-    account_id = add_mbox(
-        sessions, path, message("m1@riverside-fm.example", MARIA, RECENT)
-    )
-    moved = "Wed, 4 Nov 2026 11:00:00 -0500"
-    path.write_text(message("m1@riverside-fm.example", MARIA, moved), "utf-8")
+    account_id = support.mailbox_with_moved_message(sessions, tmp_path)
 
     report = sync_account(sessions, account_id, batch_size=10)
     counts = assert_counts_exact(sessions)
@@ -109,16 +87,12 @@ def test_resync_moved_activity(sessions, tmp_path):
 
 
 def test_reject_and_confirm(sessions, tmp_path):
-    synced(sessions, tmp_path)
-    recent = confirmed_of(sessions, "m2@riverside-fm.example")
+    support.synced(sessions, tmp_path)
+    recent = support.confirmed_of(sessions, "m2@riverside-fm.example")
 
-    with sessions.begin() as session:
-        review.decide(session, actor(sessions), [recent],
-                      review.DecisionAction.REJECT, utcnow())  # fmt: skip
+    support.decide(sessions, [recent], review.DecisionAction.REJECT)
     rejected = assert_counts_exact(sessions)
-    with sessions.begin() as session:
-        review.decide(session, actor(sessions), [recent],
-                      review.DecisionAction.CONFIRM, utcnow())  # fmt: skip
+    support.decide(sessions, [recent], review.DecisionAction.CONFIRM)
     confirmed = assert_counts_exact(sessions)
 
     assert dt.date(2026, 11, 3) not in days(rejected)
@@ -126,45 +100,34 @@ def test_reject_and_confirm(sessions, tmp_path):
 
 
 def test_reassign_keeps_one_count(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     cedar = source_id(sessions, "Cedar Internal Medicine")
     thao = source_id(sessions, "Thao Nguyen NP")
-    recent = confirmed_of(sessions, "m2@riverside-fm.example")
+    recent = support.confirmed_of(sessions, "m2@riverside-fm.example")
 
-    with sessions.begin() as session:
-        review.reassign(session, actor(sessions), recent, cedar, thao, utcnow())
+    support.reassign(sessions, recent, cedar, thao)
     counts = assert_counts_exact(sessions)
 
     assert days(counts)[dt.date(2026, 11, 3)] == 1
 
 
 def test_reassign_rejected_to_same_practice(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     riverside = source_id(sessions, "Riverside Family Medicine")
-    recent = confirmed_of(sessions, "m2@riverside-fm.example")
-    with sessions.begin() as session:
-        review.decide(session, actor(sessions), [recent],
-                      review.DecisionAction.REJECT, utcnow())  # fmt: skip
+    recent = support.confirmed_of(sessions, "m2@riverside-fm.example")
+    support.decide(sessions, [recent], review.DecisionAction.REJECT)
 
-    with sessions.begin() as session:
-        review.reassign(session, actor(sessions), recent, riverside, None, utcnow())
+    support.reassign(sessions, recent, riverside, None)
     counts = assert_counts_exact(sessions)
 
     assert days(counts)[dt.date(2026, 11, 3)] == 1
 
 
 def test_purge_account(sessions, tmp_path):
-    set_up(sessions, tmp_path)
-    add_mbox(sessions, tmp_path / "sam.mbox",
-             message("m1@riverside-fm.example", MARIA, OLD))  # fmt: skip
-    amy = add_mbox(sessions, tmp_path / "amy.mbox",
-                   message("m2@riverside-fm.example", MARIA, RECENT, to=AMY),
-                   staff=AMY)  # fmt: skip
+    amy = support.synced_two_accounts(sessions, tmp_path)
     before = assert_counts_exact(sessions)
 
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.remove_account(session, workspace, amy, purge=True, actor=ACTOR)
+    support.purge_account(sessions, amy)
     counts = assert_counts_exact(sessions)
 
     assert days(before)[dt.date(2026, 11, 3)] == 1
@@ -172,34 +135,23 @@ def test_purge_account(sessions, tmp_path):
 
 
 def test_retention(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     as_of = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.apply_retention(session, workspace, as_of, actor=ACTOR, months=6)
+    support.apply_retention(sessions, as_of, months=6)
     counts = assert_counts_exact(sessions)
 
     assert days(counts) == {dt.date(2026, 11, 3): 1}
 
 
 def test_remove_person_and_practice(sessions, tmp_path):
-    set_up(sessions, tmp_path)
-    add_mbox(sessions, tmp_path / "sam.mbox",
-             message("m1@riverside-fm.example", MARIA, RECENT),
-             message("j1@riverside-fm.example", JANET, OLD))  # fmt: skip
+    support.synced_maria_and_janet(sessions, tmp_path)
     maria = source_id(sessions, "Maria L. Lopez, MD")
     riverside = source_id(sessions, "Riverside Family Medicine")
 
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.remove_source(session, workspace, maria, actor=ACTOR,
-                              touchpoints=privacy.TouchpointHandling.DELETE)  # fmt: skip
+    support.remove_source(sessions, maria)
     without_maria = assert_counts_exact(sessions)
-    with sessions.begin() as session:
-        workspace = get_or_create_workspace(session, "default")
-        privacy.remove_source(session, workspace, riverside, actor=ACTOR,
-                              touchpoints=privacy.TouchpointHandling.DELETE)  # fmt: skip
+    support.remove_source(sessions, riverside)
     without_practice = assert_counts_exact(sessions)
 
     assert days(without_maria) == {dt.date(2026, 3, 3): 1}
@@ -207,7 +159,7 @@ def test_remove_person_and_practice(sessions, tmp_path):
 
 
 def test_chart_reads_stored_counts_and_today_live(sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     as_of = dt.datetime(2026, 11, 10, 12, tzinfo=dt.UTC)
     with sessions() as session:
         workspace_id = get_or_create_workspace(session, "default").id
@@ -237,12 +189,9 @@ def test_chart_reads_stored_counts_and_today_live(sessions, tmp_path):
 
 
 def test_rebuild_and_migration_backfill(engine, sessions, tmp_path):
-    synced(sessions, tmp_path)
+    support.synced(sessions, tmp_path)
     expected = assert_counts_exact(sessions)
-    spec = importlib.util.spec_from_file_location("touch_counts_migration", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = support.load_migration(MIGRATION, "touch_counts_migration")
 
     with engine.begin() as connection:
         connection.execute(sa.delete(StaffDayTouchCount))

@@ -8,6 +8,7 @@ the settings from its environment, which the command fills beforehand, with
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 from warmline.logs import configure_logging
@@ -43,6 +44,13 @@ def serving_app(settings: ProcessSettings) -> FastAPI:
     from web.summaries import prime_in_background
 
     app = create_app(settings)
+    # Once the site is built, the garbage collector tracks about 240,000
+    # objects, nearly all from imported modules, that live as long as the
+    # process.  Each full collection walked them all: 60 to 100 ms with
+    # benchmarks/bench_web.py's data, stalling the process's requests.
+    # Frozen, they are left out of every later collection.
+    gc.collect()
+    gc.freeze()
     state = app.state.web
     # Stored on the app, so that code disposing of the engine can wait for it.
     app.state.priming = prime_in_background(

@@ -103,7 +103,8 @@ class _Row:
 def _rows_query() -> tuple[Select[*tuple[Any, ...]], Any]:
     """Select _Row's columns; returns the query and its alias of the practice.
 
-    Built once: callers add their conditions to the returned query.
+    Built once.  Adding conditions to the returned query makes a new
+    query, so callers can share it.
     """
     practice = aliased(ReferralSource)
     query = (

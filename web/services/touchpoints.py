@@ -100,7 +100,7 @@ def _reasons(raw: Sequence[dict[str, Any]]) -> list[ReasonView]:
 
 @dataclasses.dataclass(frozen=True)
 class _Shape:
-    """Which conditions of a TouchpointFilter are set, and the order.
+    """The conditions of a TouchpointFilter that are set, and its order.
 
     The statements are built once per shape with the values as bound
     parameters, because building the joins, aliases and subqueries took

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+ID_CHUNK = 500
+"""Ids per IN list, so that a long list becomes several statements, each well
+under SQLite's limit on bound parameters."""
+
+T = TypeVar("T")
 
 
 def create_engine(url: str) -> Engine:
@@ -61,3 +70,42 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     sessions = sessionmaker(engine, expire_on_commit=False)
     watch_commits(sessions)
     return sessions
+
+
+def chunks(values: list[T], size: int = ID_CHUNK) -> Iterator[list[T]]:
+    """Split `values` into consecutive slices of at most `size` items."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@overload
+def utc_aware(value: dt.datetime | str) -> dt.datetime: ...
+@overload
+def utc_aware(value: None) -> None: ...
+def utc_aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    """Return a value read from the database as an aware UTC datetime.
+
+    Where a statement bypasses the column type (aggregates such as max, or
+    type_coerce), SQLite returns naive UTC values or their ISO text.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def insert_for(session: Session, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """Return an INSERT into `model`'s table with the ON CONFLICT clauses.
+
+    Raises NotImplementedError for databases other than SQLite and
+    PostgreSQL.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(
+        f"database {dialect!r} is not supported; use SQLite or PostgreSQL"
+    )

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -41,9 +41,9 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from warmline.db import chunks, insert_for, utc_aware
 from warmline.models import (
     Activity,
     Base,
@@ -54,7 +54,6 @@ from warmline.models import (
     utcnow,
 )
 
-ID_CHUNK = 500
 """Ids per IN list, well under SQLite's limit on bound parameters."""
 
 
@@ -109,7 +108,7 @@ def refresh_last_touches(
     """
     moment = now or utcnow()
     ids = sorted(set(source_ids))
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         existing = _lock_sources(session, chunk)
         if not existing:
             continue
@@ -201,15 +200,15 @@ def stored_last_touches(
         rows = list(session.execute(_STORED, {"workspace_id": workspace_id}))
     else:
         rows = []
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids)):
             values = {"workspace_id": workspace_id, "ids": chunk}
             rows.extend(session.execute(_STORED_OF, values))
     touches: dict[int, dt.datetime] = {}
     behind: dict[int, dt.datetime] = {}
     stale: list[int] = []
     for source_id, stored_last, stored_next in rows:
-        last = _aware(stored_last)
-        upcoming = _aware(stored_next)
+        last = utc_aware(stored_last)
+        upcoming = utc_aware(stored_next)
         if last is not None and last > as_of:
             stale.append(source_id)
         elif upcoming is not None and upcoming <= as_of:
@@ -222,7 +221,7 @@ def stored_last_touches(
 def confirmed_sources(session: Session, activity_ids: Collection[int]) -> set[int]:
     """Return the sources that confirmed touchpoints of these activities count for."""
     sources: set[int] = set()
-    for chunk in _chunks(sorted(activity_ids)):
+    for chunk in chunks(sorted(activity_ids)):
         confirmed = (
             Touchpoint.activity_id.in_(chunk),
             Touchpoint.status == TouchpointStatus.CONFIRMED,
@@ -296,7 +295,7 @@ def _split_touches(
         ).group_by(touches.c.source_id)
     )
     return {
-        source_id: (_aware(last), _aware(upcoming))
+        source_id: (utc_aware(last), utc_aware(upcoming))
         for source_id, last, upcoming in rows
     }
 
@@ -319,9 +318,7 @@ def _lock_sources(session: Session, ids: list[int]) -> dict[int, int]:
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(SourceLastTouch)
+    statement = insert_for(session, SourceLastTouch)
     statement = statement.on_conflict_do_update(
         index_elements=[SourceLastTouch.source_id],
         set_={
@@ -330,17 +327,3 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         },
     )
     session.execute(statement, rows)
-
-
-def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
-    # Aggregates bypass the column type, so SQLite returns naive UTC text.
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _chunks(values: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(values), ID_CHUNK):
-        yield values[start : start + ID_CHUNK]

@@ -31,15 +31,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Select, bindparam, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from reminders.cadence import LEARNING_WINDOW, learned_interval
 from warmline import last_touch
+from warmline.db import chunks, insert_for, utc_aware
 from warmline.models import Base, ReferralSource, utcnow
 
 STALE_ALLOWANCE = dt.timedelta(days=2)
@@ -50,7 +50,6 @@ every day (a fifth of the benchmark's 10,000 sources within 24 hours), and
 deriving all of those on each page would read most of the year's touches.
 """
 
-ID_CHUNK = 500
 """Ids per IN list, well under SQLite's limit on bound parameters."""
 
 
@@ -107,7 +106,7 @@ def refresh_learned_cadences(
     sources' locks (warmline.last_touch.refresh_last_touches takes them).
     """
     moment = now or utcnow()
-    for chunk in _chunks(sorted(set(source_ids))):
+    for chunk in chunks(sorted(set(source_ids))):
         rows = session.execute(
             select(ReferralSource.id, ReferralSource.workspace_id).where(
                 ReferralSource.id.in_(chunk)
@@ -157,7 +156,7 @@ def refresh_due_learned_cadences(
     return len(due)
 
 
-def _stored_query() -> Select[tuple[int, int, int | None]]:
+def _stored_query() -> Select[int, int, int | None]:
     """Select the stored figures that `learned_figures` may read at "as_of".
 
     A row is read while it is exact at that moment, and until "stale_after"
@@ -262,20 +261,18 @@ def _touch_times(
     first of them to know how long it stays valid.
     """
     times: dict[int, list[dt.datetime]] = defaultdict(list)
-    for chunk in _chunks(list(source_ids)):
+    for chunk in chunks(list(source_ids)):
         touches = last_touch.touches_query(chunk, workspace_id, since)
         query = select(touches.c.source_id, touches.c.occurred_at)
         for source_id, occurred in session.execute(query):
-            moment = _aware(occurred)
+            moment = utc_aware(occurred)
             if moment is not None and moment > since:
                 times[source_id].append(moment)
     return dict(times)
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(SourceLearnedCadence)
+    statement = insert_for(session, SourceLearnedCadence)
     statement = statement.on_conflict_do_update(
         index_elements=[SourceLearnedCadence.source_id],
         set_={
@@ -284,17 +281,3 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         },
     )
     session.execute(statement, rows)
-
-
-def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
-    # SQLite returns naive UTC values where the column type is bypassed.
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _chunks(values: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(values), ID_CHUNK):
-        yield values[start : start + ID_CHUNK]

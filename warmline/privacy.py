@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from connectors import ScopeListed
 from warmline import audit, last_touch, store, touch_counts
 from warmline.audit_models import TouchpointMonthCount
+from warmline.db import chunks, utc_aware
 from warmline.models import (
     Account,
     AccountActivity,
@@ -223,7 +224,7 @@ def _check_credential_unshared(session: Session, account: Account) -> None:
 
 def _count_existing(session: Session, activity_ids: set[int]) -> int:
     remaining = 0
-    for chunk in _chunks(sorted(activity_ids)):
+    for chunk in chunks(sorted(activity_ids)):
         remaining += (
             session.scalar(
                 select(func.count()).select_from(Activity).where(Activity.id.in_(chunk))
@@ -359,7 +360,7 @@ def remove_source(
         session, people, touchpoints, removal
     )
     removal.related = _clear_references(session, removed)
-    for chunk in _chunks(people):
+    for chunk in chunks(people):
         session.execute(delete(ReferralSource).where(ReferralSource.id.in_(chunk)))
     if practices:
         session.execute(delete(ReferralSource).where(ReferralSource.id.in_(practices)))
@@ -394,7 +395,7 @@ def _person_touchpoints(
 ) -> int:
     """Delete or unlink the touchpoints of removed people; return deletions."""
     deleted = 0
-    for chunk in _chunks(people):
+    for chunk in chunks(people):
         if handling is TouchpointHandling.DELETE:
             deleted += _delete_where(Touchpoint.person_id, chunk, session)
         else:
@@ -411,7 +412,7 @@ def _person_touchpoints(
 def _sources_sharing_touchpoints(session: Session, source_ids: list[int]) -> set[int]:
     """Return every source that a touchpoint of these sources counts for."""
     touchpoint_ids: set[int] = set()
-    for chunk in _chunks(source_ids):
+    for chunk in chunks(source_ids):
         touchpoint_ids.update(
             session.scalars(
                 select(Touchpoint.id).where(
@@ -430,7 +431,7 @@ def _sources_sharing_touchpoints(session: Session, source_ids: list[int]) -> set
             )
         )
     activity_ids: set[int] = set()
-    for chunk in _chunks(sorted(touchpoint_ids)):
+    for chunk in chunks(sorted(touchpoint_ids)):
         activity_ids.update(
             session.scalars(
                 select(Touchpoint.activity_id).where(Touchpoint.id.in_(chunk))
@@ -458,7 +459,7 @@ def _clear_references(session: Session, source_ids: list[int]) -> dict[str, int]
         if (column.table.name, column.name) in _HANDLED:
             continue
         total = 0
-        for chunk in _chunks(source_ids):
+        for chunk in chunks(source_ids):
             if column.nullable:
                 statement: Any = (
                     column.table.update()
@@ -533,7 +534,7 @@ def apply_retention(
         Activity.workspace_id == workspace.id, Activity.occurred_at < cutoff
     )
     activity_ids = list(session.scalars(old.order_by(Activity.id)))
-    for chunk in _chunks(activity_ids, CHUNK):
+    for chunk in chunks(activity_ids, CHUNK):
         report.touchpoints_counted += _count_into_months(session, workspace, chunk)
         touched = last_touch.confirmed_sources(session, chunk)
         report.activities += _delete_where(Activity.id, chunk, session)
@@ -655,7 +656,7 @@ def aggregated_last_touches(
         )
         .group_by(TouchpointMonthCount.source_id)
     )
-    return {source_id: _aware(newest) for source_id, newest in rows}
+    return {source_id: utc_aware(newest) for source_id, newest in rows}
 
 
 def monthly_touch_counts(session: Session, workspace: Workspace) -> dict[MonthKey, int]:
@@ -700,24 +701,12 @@ def monthly_touch_counts(session: Session, workspace: Workspace) -> dict[MonthKe
     return dict(counts)
 
 
-def _aware(value: dt.datetime | str) -> dt.datetime:
-    # func.max bypasses the column type, so SQLite returns naive UTC text.
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 # --- helpers -----------------------------------------------------------------
 
 
 def _delete_where(column: Any, values: Iterable[int], session: Session) -> int:
     deleted = 0
-    for chunk in _chunks(list(values)):
+    for chunk in chunks(list(values)):
         result = session.execute(delete(column.class_).where(column.in_(chunk)))
         deleted += result.rowcount  # type: ignore[attr-defined]
     return deleted
-
-
-def _chunks(values: list[int], size: int = CHUNK) -> Iterator[list[int]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from reminders import Relationship
 from warmline import last_touch, privacy
+from warmline.db import chunks, utc_aware
 from warmline.models import (
     ReferralSource,
     SourceKind,
@@ -18,9 +19,6 @@ from warmline.models import (
     Workspace,
 )
 from warmline.workspaces import workspace_settings
-
-ID_CHUNK = 500
-"""Source ids per IN list, well under SQLite's limit on bound parameters."""
 
 
 def last_touches(
@@ -83,8 +81,7 @@ def _derived_last_touches(
 ) -> dict[int, dt.datetime]:
     """Derive the last touches of `ids` from their touchpoints, from `since` on."""
     rows: list[tuple[int, Any]] = []
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
+    for chunk in chunks(list(ids)):
         touches = last_touch.touches_query(chunk, workspace_id, since)
         query = (
             select(touches.c.source_id, func.max(touches.c.occurred_at))
@@ -107,17 +104,10 @@ def refresh_last_touches(
 def _newest(rows: Iterable[tuple[int, Any]]) -> dict[int, dt.datetime]:
     touches: dict[int, dt.datetime] = {}
     for source_id, touched in rows:
-        moment = _aware(touched)
+        moment = utc_aware(touched)
         if source_id not in touches or touches[source_id] < moment:
             touches[source_id] = moment
     return touches
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # func.max bypasses the column type, so SQLite returns a naive UTC value.
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def relationships(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +28,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.dml import Insert
 
@@ -37,6 +36,7 @@ from connectors.records import Quarantined, ScopeListed
 from matcher.records import Link, Reason, Signal
 from matcher.records import Status as LinkStatus
 from warmline import last_touch, touch_counts
+from warmline.db import chunks, insert_for
 from warmline.models import (
     AccountActivity,
     Activity,
@@ -96,21 +96,7 @@ def occurrence_key(occurrence: dt.datetime | None) -> str:
 
 def insert_ignoring_conflicts(session: Session, model: type[Base]) -> Insert:
     """Return INSERT ... ON CONFLICT DO NOTHING for the session's database."""
-    return _insert_for(session, model).on_conflict_do_nothing()
-
-
-def _insert_for(
-    session: Session, model: type[Base]
-) -> postgresql.Insert | sqlite.Insert:
-    """Return the dialect's INSERT, which has the ON CONFLICT clauses."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    raise NotImplementedError(
-        f"database {dialect!r} is not supported; use SQLite or PostgreSQL"
-    )
+    return insert_for(session, model).on_conflict_do_nothing()
 
 
 def upsert_activities(
@@ -290,7 +276,7 @@ def record_sightings(
     }
     if not rows:
         return
-    statement = _insert_for(session, AccountActivity)
+    statement = insert_for(session, AccountActivity)
     statement = statement.on_conflict_do_update(
         index_elements=["account_id", "provider_key"],
         set_={
@@ -330,11 +316,11 @@ def remove_sightings(
             AccountActivity.account_id == account_id, or_(*conditions)
         )
     ).all()
-    for chunk in _chunks([row.id for row in gone]):
+    for chunk in chunks([row.id for row in gone]):
         session.execute(delete(AccountActivity).where(AccountActivity.id.in_(chunk)))
     affected = {row.activity_id for row in gone}
     touched = last_touch.confirmed_sources(session, affected)
-    for chunk in _chunks(sorted(affected)):
+    for chunk in chunks(sorted(affected)):
         held = select(AccountActivity.id).where(
             AccountActivity.activity_id == Activity.id
         )
@@ -347,11 +333,6 @@ def remove_sightings(
 def like_escape(text: str) -> str:
     """Escape LIKE's wildcards in `text`, for patterns with escape="\\"."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def record_quarantined(

@@ -16,7 +16,7 @@ transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -30,9 +30,9 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from warmline.db import chunks, insert_for
 from warmline.models import (
     Activity,
     Base,
@@ -41,7 +41,6 @@ from warmline.models import (
     TouchpointStatus,
 )
 
-ID_CHUNK = 500
 """Ids per IN list, well under SQLite's limit on bound parameters."""
 
 Key = tuple[int, int, dt.date]
@@ -90,7 +89,7 @@ def refresh_touch_counts(session: Session, activity_ids: Iterable[int]) -> None:
     """
     ids = sorted(set(activity_ids))
     changes: dict[Key, int] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         _lock_activities(session, chunk)
         old: dict[int, tuple[Key, int]] = {
             activity_id: ((workspace_id, staff_id, day), count)
@@ -145,7 +144,7 @@ def counted_activities(session: Session, source_ids: Iterable[int]) -> set[int]:
     activities to pass to `refresh_touch_counts` afterwards.
     """
     found: set[int] = set()
-    for chunk in _chunks(sorted(set(source_ids))):
+    for chunk in chunks(sorted(set(source_ids))):
         found.update(
             session.scalars(
                 select(Touchpoint.activity_id).where(
@@ -241,12 +240,10 @@ def _apply_changes(session: Session, changes: dict[Key, int]) -> None:
     """Add each difference to its day's count, and drop counts that reach zero."""
     if not changes:
         return
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = StaffDayTouchCount.__table__
     keys = sorted(changes)
-    for chunk in _chunks(keys):
-        statement = upsert(StaffDayTouchCount)
+    for chunk in chunks(keys):
+        statement = insert_for(session, StaffDayTouchCount)
         statement = statement.on_conflict_do_update(
             index_elements=["workspace_id", "day", "staff_member_id"],
             set_={"touchpoints": table.c.touchpoints + statement.excluded.touchpoints},
@@ -273,11 +270,6 @@ def _apply_changes(session: Session, changes: dict[Key, int]) -> None:
                 StaffDayTouchCount.touchpoints <= 0,
             )
         )
-
-
-def _chunks(values: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), ID_CHUNK):
-        yield values[start : start + ID_CHUNK]
 
 
 def rebuild_workspace_touch_counts(session: Session, workspace_id: int) -> None:

@@ -53,11 +53,11 @@ from collections.abc import Callable, Sequence
 
 import structlog
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.google import GmailCursor, QuotaRegime, ReadStats
+from warmline.db import insert_for
 from warmline.models import Account, AccountStatus, utcnow
 from warmline.quota_models import GmailQuotaUsage
 from warmline.readers import ReaderServices
@@ -193,7 +193,9 @@ def _usage_row(
         "reserved": 0,
         "updated_at": utcnow(),
     }
-    session.execute(_insert(session).values(values).on_conflict_do_nothing())
+    session.execute(
+        insert_for(session, GmailQuotaUsage).values(values).on_conflict_do_nothing()
+    )
     row = session.scalars(
         select(GmailQuotaUsage)
         .where(
@@ -204,12 +206,6 @@ def _usage_row(
         .with_for_update()
     ).one()
     return row
-
-
-def _insert(session: Session) -> postgresql.Insert | sqlite.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(GmailQuotaUsage)
-    return sqlite.insert(GmailQuotaUsage)
 
 
 def day_spent(session: Session, project: str, day: dt.date) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from reminders import ReminderPolicy
 from warmline import relationships
 from warmline.audit_models import TouchpointMonthCount
+from warmline.db import utc_aware
 from warmline.learned_cadence import LearnedFigures, learned_figures
 from warmline.models import (
     Referral,
@@ -151,17 +152,10 @@ def last_touches_of(
     values = {"workspace_id": workspace_id, "as_of": as_of, "ids": list(ids)}
     aged_out = session.execute(_AGED_OUT, values)
     for source_id, touched in aged_out:
-        moment = _aware(touched)
+        moment = utc_aware(touched)
         if source_id not in touches or touches[source_id] < moment:
             touches[source_id] = moment
     return touches
-
-
-def _aware(value: dt.datetime | str) -> dt.datetime:
-    # func.max bypasses the column type, so SQLite returns naive UTC text.
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _cadence(
@@ -361,7 +355,7 @@ def month_starts(as_of: dt.date, months: int) -> list[dt.date]:
     ]
 
 
-def _referrals_query() -> Select[tuple[dt.date, int]]:
+def _referrals_query() -> Select[dt.date, int]:
     """Select the referrals of a source and of the people at it in a period."""
     ids = select(ReferralSource.id).where(
         ReferralSource.workspace_id == bindparam("workspace_id"),

@@ -340,7 +340,6 @@ def remove_source(
             f"no referral source with id {source_id}; see 'warmline sources list'"
         )
     removal = SourceRemoval(source.id, source.kind.value)
-    counted = touch_counts.counted_activities(session, [source.id])
     people = [source.id]
     practices: list[int] = []
     if source.kind is SourceKind.PRACTICE:
@@ -350,12 +349,15 @@ def remove_source(
                 select(ReferralSource.id).where(ReferralSource.practice_id == source.id)
             )
         )
+    removed = [*people, *practices]
+    counted = touch_counts.counted_activities(session, removed)
+    # Activities before their touchpoints, the order a sync locks them in.
+    touch_counts.lock_activities(session, counted)
+    if practices:
         removal.touchpoints_deleted += _delete_where(
             Touchpoint.practice_id, practices, session
         )
-    removed = [*people, *practices]
     touched = _sources_sharing_touchpoints(session, removed)
-    counted |= touch_counts.counted_activities(session, removed)
     removal.touchpoints_deleted += _person_touchpoints(
         session, people, touchpoints, removal
     )

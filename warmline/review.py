@@ -156,14 +156,24 @@ def review_count(session: Session, workspace_id: int) -> int:
 def _touchpoints(
     session: Session, actor: Actor, touchpoint_ids: Sequence[int]
 ) -> list[Touchpoint]:
-    """Load the touchpoints, all of them in the actor's workspace, or raise."""
+    """Load the touchpoints, all of them in the actor's workspace, or raise.
+
+    On PostgreSQL their activities are locked first, so the touchpoints are
+    read as the last transaction to change them left them.
+    """
     wanted = set(touchpoint_ids)
+    in_workspace = (
+        Touchpoint.workspace_id == actor.workspace_id,
+        Touchpoint.id.in_(wanted),
+    )
+    # Activities before their touchpoints, the order a sync locks them in.
+    activities = session.scalars(select(Touchpoint.activity_id).where(*in_workspace))
+    touch_counts.lock_activities(session, activities)
     found = list(
         session.scalars(
-            select(Touchpoint).where(
-                Touchpoint.workspace_id == actor.workspace_id,
-                Touchpoint.id.in_(wanted),
-            )
+            select(Touchpoint)
+            .where(*in_workspace)
+            .execution_options(populate_existing=True)
         )
     )
     if len(found) != len(wanted):
@@ -236,6 +246,10 @@ def decide(
         lessons = teacher.learn_from_confirmations(touchpoints)
     else:
         lessons = teacher.exclude(touchpoints)
+    # NOTE: the rematch of what was learned locks other activities after
+    # this one's touchpoints and sources, against the order that
+    # touch_counts.lock_activities describes.  So a sync of one of those
+    # activities may still deadlock with it, and PostgreSQL aborts one.
     return Outcome(touchpoints, lessons, teacher.rematch_learned(lessons))
 
 

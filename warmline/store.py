@@ -439,6 +439,8 @@ def write_touchpoints(
     wanted = {
         ids[item.key]: {link.practice_id: link for link in item.links} for item in batch
     }
+    # A sync has locked them by writing them; a rematch has not.
+    touch_counts.lock_activities(session, wanted)
     stored = session.scalars(
         select(Touchpoint).where(Touchpoint.activity_id.in_(wanted))
     ).all()

@@ -89,8 +89,8 @@ def refresh_touch_counts(session: Session, activity_ids: Iterable[int]) -> None:
     """
     ids = sorted(set(activity_ids))
     changes: dict[Key, int] = {}
+    lock_activities(session, ids)
     for chunk in chunks(ids):
-        _lock_activities(session, chunk)
         old: dict[int, tuple[Key, int]] = {
             activity_id: ((workspace_id, staff_id, day), count)
             for activity_id, workspace_id, staff_id, day, count in session.execute(
@@ -220,20 +220,25 @@ def _activity_counts(
     }
 
 
-def _lock_activities(session: Session, ids: list[int]) -> None:
+def lock_activities(session: Session, activity_ids: Iterable[int]) -> None:
+    """Lock the rows of `activity_ids` on PostgreSQL, in ascending id order.
+
+    The write paths that change touchpoints lock the activities first (here,
+    or by writing them), then their touchpoints, then the sources whose last
+    touch they refresh (warmline.last_touch).  A review decision that
+    updated a touchpoint before locking its activity could deadlock with a
+    sync of that activity, which takes them in this order.  Locking rows
+    that the transaction already holds again is harmless.
+    """
     if session.get_bind().dialect.name != "postgresql":
         return
-    # NOTE: like last_touch._lock_sources, this locks each batch in id order
-    # but not all batches of a transaction in one order.  A review decision
-    # locks its touchpoints before the activity, and a sync the other way
-    # round, so the two may deadlock on one activity; PostgreSQL then aborts
-    # one of them.
-    session.execute(
-        select(Activity.id)
-        .where(Activity.id.in_(ids))
-        .order_by(Activity.id)
-        .with_for_update(key_share=True)
-    ).all()
+    for chunk in chunks(sorted(set(activity_ids))):
+        session.execute(
+            select(Activity.id)
+            .where(Activity.id.in_(chunk))
+            .order_by(Activity.id)
+            .with_for_update(key_share=True)
+        ).all()
 
 
 def _apply_changes(session: Session, changes: dict[Key, int]) -> None:

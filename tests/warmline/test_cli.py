@@ -27,6 +27,7 @@ def test_demo_prints_sources_touchpoints_and_cold(database_url, tmp_path, monkey
     output = warmline(database_url, "demo", "--examples", str(EXAMPLES))
 
     assert "== Referral sources: " in output
+    assert "== Referrals: 33 created, 0 updated, 0 unchanged" in output
     assert "Riverside Family Medicine" in output
     assert "== Sync" in output
     assert "== Touchpoints: " in output
@@ -42,6 +43,7 @@ def test_demo_twice_adds_nothing(database_url, tmp_path, monkeypatch):
     output = warmline(database_url, "demo", "--examples", str(EXAMPLES))
 
     assert " 0 created, 0 updated," in output
+    assert "== Referrals: 0 created, 0 updated, 33 unchanged" in output
     assert (tmp_path / "warmline-touchpoints.csv").read_bytes() == first
 
 

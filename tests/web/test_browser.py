@@ -26,7 +26,7 @@ from sqlalchemy import select
 from tests.conftest import EXAMPLES
 from tests.web.conftest import web_settings
 from warmline.db import create_engine, migrate, session_factory
-from warmline.demo import STAFF_EMAIL, run_demo
+from warmline.demo import SAM, run_demo
 from warmline.models import ReferralSource, Touchpoint, TouchpointStatus
 from warmline.web_models import WebRole
 from warmline.workspaces import get_or_create_workspace
@@ -64,7 +64,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, str]]:
     with sessions.begin() as session:
         workspace = get_or_create_workspace(session, "default")
         upsert_user(
-            session, workspace, STAFF_EMAIL, PASSWORD, WebRole.ADMIN, Passwords()
+            session, workspace, SAM, PASSWORD, WebRole.ADMIN, Passwords()
         )
     engine.dispose()
 
@@ -122,7 +122,7 @@ def screenshot(page, folder: Path, name: str) -> None:
 
 def sign_in(page, base: str) -> None:
     page.goto(base + "/")
-    page.get_by_label("Email").fill(STAFF_EMAIL)
+    page.get_by_label("Email").fill(SAM)
     page.get_by_label("Password").fill(PASSWORD)
     page.locator("form button[type=submit]").click()
     page.wait_for_url(base + "/")
@@ -204,7 +204,7 @@ def test_review_confirm_and_reassign(demo, page, artifacts):
     page.goto(f"{base}/sources/{target}")
     timeline = page.locator("#timeline").inner_text()
     assert "confirmed" in timeline
-    assert f"Reassigned by {STAFF_EMAIL}" in timeline
+    assert f"Reassigned by {SAM}" in timeline
     screenshot(page, artifacts, "reassigned-source")
 
 

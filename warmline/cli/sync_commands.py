@@ -262,7 +262,12 @@ def demo_command(app: AppContext, examples: Path, limit: int) -> None:
     summary = result.sources
     click.echo(
         f"== Referral sources: {summary.created} created, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged; {result.staff_count} staff members\n"
+        f"{summary.unchanged} unchanged; {result.staff_count} staff members"
+    )
+    referrals = result.referrals
+    click.echo(
+        f"== Referrals: {referrals.created} created, {referrals.updated} updated, "
+        f"{referrals.unchanged} unchanged\n"
     )
     with app.transaction() as (session, workspace):
         click.echo(sources_table(sources.list_sources(session, workspace)))

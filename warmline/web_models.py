@@ -24,6 +24,13 @@ class WebRole(enum.StrEnum):
     MEMBER = "member"
 
 
+class UploadKind(enum.StrEnum):
+    """The contents of an uploaded CSV file: referral sources or referrals."""
+
+    SOURCES = "sources"
+    REFERRALS = "referrals"
+
+
 class DecisionAction(enum.StrEnum):
     CONFIRM = "confirm"
     REJECT = "reject"
@@ -99,7 +106,7 @@ class LoginFailure(Base):
 
 
 class SourceUpload(Base):
-    """A referral sources CSV uploaded for preview, kept until it is imported."""
+    """A sources or referrals CSV uploaded for preview, kept after its import."""
 
     __tablename__ = "web_source_upload"
 
@@ -107,6 +114,9 @@ class SourceUpload(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("web_user.id", ondelete="SET NULL")
+    )
+    kind: Mapped[UploadKind] = mapped_column(
+        _string_enum(UploadKind, "upload_kind"), server_default=UploadKind.SOURCES
     )
     filename: Mapped[str] = mapped_column(String(255))
     content: Mapped[str] = mapped_column(Text, comment="the file as UTF-8 text")

@@ -1,4 +1,4 @@
-"""Imports: upload a sources CSV, see every row's errors, then confirm."""
+"""Imports: upload a sources or referrals CSV, see every row's errors, then confirm."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from tests.web.conftest import csrf_token, new_client, web_settings
 from tests.web.factories import FakeClock
-from warmline.models import ReferralSource
+from warmline.models import Referral, ReferralSource
 
 GOOD = (
     "type,name,practice,title,emails,owner,cadence_days\n"
@@ -24,18 +24,42 @@ BAD = (
 )
 
 
+# The clinic fixture's sources are "Alpha Family Medicine", its provider
+# "Alpha Lopez, MD", and "Alpha Orthopedics"; the fake clock reads 1 December 2026.
+REFERRALS = (
+    "date,practice,provider,count,referral_id\n"
+    "2026-11-02,Alpha Family Medicine,,,AFM-1\n"
+    '2026-11-09,,"Alpha Lopez, MD",2,AFM-2\n'
+    "2026-11-16,Alpha Orthopedics,,,\n"
+)
+BAD_REFERRALS = (
+    "date,practice,provider,count\n"
+    "2026-11-02,Alpha Family Medicine,,\n"
+    "someday,Alpha Family Medicine,,\n"
+    "2026-11-03,Nowhere Clinic,,\n"
+    "2026-11-04,Alpha Orthopedics,,none\n"
+    "2027-06-01,Alpha Orthopedics,,\n"
+)
+
+
+def referral_total(sessions) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.coalesce(func.sum(Referral.count), 0))) or 0
+
+
 def source_count(sessions) -> int:
     with sessions() as session:
         return session.scalar(select(func.count(ReferralSource.id))) or 0
 
 
-def upload(client, content: str | bytes, name: str = "sources.csv"):
+def upload(
+    client, content: str | bytes, name: str = "sources.csv", kind: str | None = None
+):
     data = content.encode() if isinstance(content, str) else content
-    return client.post(
-        "/imports",
-        data={"csrf_token": csrf_token(client)},
-        files={"file": (name, data, "text/csv")},
-    )
+    form = {"csrf_token": csrf_token(client)}
+    if kind is not None:
+        form["kind"] = kind
+    return client.post("/imports", data=form, files={"file": (name, data, "text/csv")})
 
 
 def test_bad_rows_listed_before_writing(admin_client, clinic, sessions):
@@ -137,3 +161,117 @@ def test_api_upload_preview_confirm(admin_client, clinic, sessions):
     assert good.json()["summary"] == {"created": 2, "updated": 0, "unchanged": 0}
     assert confirmed.status_code == 200
     assert confirmed.json()["imported_at"] is not None
+
+
+def test_referral_rows_listed_before_writing(admin_client, clinic, sessions):
+    before = referral_total(sessions)
+
+    response = upload(admin_client, BAD_REFERRALS, "referrals.csv", "referrals")
+    preview = admin_client.get(response.headers["location"])
+
+    assert response.status_code == 303
+    assert "4 rows with errors" in preview.text
+    problems = re.findall(r'<td class="problem">([^<]*)</td>', preview.text)
+    assert problems[0] == ""
+    assert "someday" in problems[1]
+    assert "Nowhere Clinic" in problems[2]
+    assert "none" in problems[3]
+    assert "2027-06-01" in problems[4]
+    assert "Import " not in preview.text
+    assert referral_total(sessions) == before
+
+
+def test_referrals_previewed_then_imported(admin_client, clinic, sessions):
+    location = upload(admin_client, REFERRALS, "referrals.csv", "referrals").headers[
+        "location"
+    ]
+    preview = admin_client.get(location)
+    upload_id = location.rsplit("/", 1)[1]
+
+    confirmed = admin_client.post(
+        f"/imports/{upload_id}/confirm", data={"csrf_token": csrf_token(admin_client)}
+    )
+    listing = admin_client.get("/imports")
+    again = admin_client.get(
+        upload(admin_client, REFERRALS, "again.csv", "referrals").headers["location"]
+    )
+
+    assert "All 3 rows are valid: 3 to create, 0 to update, 0 unchanged" in (
+        preview.text
+    )
+    assert "<th>Referral id</th>" in preview.text
+    assert confirmed.status_code == 303
+    assert referral_total(sessions) == 4
+    assert "3 created, 0 updated" in admin_client.get(location).text
+    assert "<td>referrals</td>" in listing.text
+    assert "0 to create, 0 to update, 3 unchanged" in again.text
+
+
+def test_referral_import_shows_on_source_page(admin_client, clinic, sessions):
+    location = upload(admin_client, REFERRALS, "referrals.csv", "referrals").headers[
+        "location"
+    ]
+    upload_id = location.rsplit("/", 1)[1]
+    admin_client.post(
+        f"/imports/{upload_id}/confirm", data={"csrf_token": csrf_token(admin_client)}
+    )
+    with sessions() as session:
+        practice_id = session.scalar(
+            select(ReferralSource.id).where(
+                ReferralSource.name == "Alpha Family Medicine"
+            )
+        )
+
+    page = admin_client.get(f"/sources/{practice_id}")
+
+    # Its own referral and its provider's two, all in November 2026.
+    assert "<title>Referrals, November 2026: 3</title>" in page.text
+    assert "No referrals recorded" not in page.text
+
+
+def test_patient_column_rejects_referral_file(admin_client, clinic, sessions):
+    content = "date,practice,patient_name\n2026-11-02,Alpha Family Medicine,Ann\n"
+
+    preview = admin_client.get(
+        upload(admin_client, content, "referrals.csv", "referrals").headers["location"]
+    )
+
+    errors = preview.text.split('id="file-errors"')[1]
+    assert "patient data" in errors
+    assert "Import " not in preview.text
+    assert referral_total(sessions) == 0
+
+
+def test_unknown_upload_kind_rejected(admin_client, sessions):
+    response = upload(admin_client, REFERRALS, "referrals.csv", "patients")
+
+    assert response.status_code == 422
+
+
+def test_api_referrals_upload_confirm(admin_client, clinic, sessions):
+    headers = {"X-CSRF-Token": csrf_token(admin_client)}
+
+    bad = admin_client.post(
+        "/api/imports",
+        data={"kind": "referrals"},
+        files={"file": ("bad.csv", BAD_REFERRALS.encode(), "text/csv")},
+        headers=headers,
+    )
+    good = admin_client.post(
+        "/api/imports",
+        data={"kind": "referrals"},
+        files={"file": ("good.csv", REFERRALS.encode(), "text/csv")},
+        headers=headers,
+    )
+    confirmed = admin_client.post(
+        f"/api/imports/{good.json()['id']}/confirm", headers=headers
+    )
+
+    assert bad.status_code == 201
+    assert bad.json()["kind"] == "referrals"
+    assert bad.json()["ok"] is False
+    assert [row["line"] for row in bad.json()["rows"] if row["error"]] == [3, 4, 5, 6]
+    assert good.json()["summary"] == {"created": 3, "updated": 0, "unchanged": 0}
+    assert confirmed.status_code == 200
+    assert confirmed.json()["imported_at"] is not None
+    assert referral_total(sessions) == 4

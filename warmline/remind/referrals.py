@@ -44,7 +44,7 @@ class ReferralImportSummary:
 
 
 @dataclasses.dataclass(frozen=True)
-class _ReferralRow:
+class ReferralRow:
     line: int
     received_on: dt.date
     source_id: int
@@ -62,10 +62,10 @@ def import_referrals(
     missing from the file are kept.  Raises CsvInputError naming the file,
     line and value of the first problem; nothing is written in that case.
     """
-    _reject_patient_columns(path)
-    directory = SourceDirectory(_directory_entries(session, workspace))
+    reject_patient_columns(path)
+    directory = source_directory(session, workspace)
     rows = [
-        _parse_referral(path, line, raw, directory, today)
+        parse_referral(path, line, raw, directory, today)
         for line, raw in read_rows(path, REFERRAL_COLUMNS, required=("date",))
     ]
     _check_repeated_ids(path, rows)
@@ -79,7 +79,8 @@ def import_referrals(
     return summary
 
 
-def _reject_patient_columns(path: Path) -> None:
+def reject_patient_columns(path: Path) -> None:
+    """Raise CsvInputError when a column of the header looks like patient data."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), [])
@@ -95,6 +96,11 @@ def _reject_patient_columns(path: Path) -> None:
                 "a referrals file carries only dates, referring sources, counts "
                 "and opaque referral ids",
             )
+
+
+def source_directory(session: Session, workspace: Workspace) -> SourceDirectory:
+    """Return the directory that names in a referrals file are resolved against."""
+    return SourceDirectory(_directory_entries(session, workspace))
 
 
 def _directory_entries(
@@ -118,13 +124,14 @@ def _directory_entries(
         )
 
 
-def _parse_referral(
+def parse_referral(
     path: Path,
     line: int,
     raw: dict[str, str],
     directory: SourceDirectory,
     today: dt.date,
-) -> _ReferralRow:
+) -> ReferralRow:
+    """Parse one row of a referrals file; raises CsvInputError naming the line."""
     query = SourceQuery(
         practice=raw.get("practice", ""),
         provider=raw.get("provider", ""),
@@ -136,7 +143,7 @@ def _parse_referral(
     try:
         if external_ref is not None and len(external_ref) > MAX_REFERRAL_ID:
             raise ValueError(f"referral_id is longer than {MAX_REFERRAL_ID} characters")
-        return _ReferralRow(
+        return ReferralRow(
             line=line,
             received_on=parse_date(raw["date"], today),
             source_id=directory.resolve(query),
@@ -147,7 +154,7 @@ def _parse_referral(
         raise CsvInputError(path, line, str(error)) from None
 
 
-def _check_repeated_ids(path: Path, rows: list[_ReferralRow]) -> None:
+def _check_repeated_ids(path: Path, rows: list[ReferralRow]) -> None:
     seen: dict[str, int] = {}
     for row in rows:
         if row.external_ref is None:
@@ -162,8 +169,8 @@ def _check_repeated_ids(path: Path, rows: list[_ReferralRow]) -> None:
         seen[row.external_ref] = row.line
 
 
-def _summed_without_id(rows: list[_ReferralRow]) -> list[_ReferralRow]:
-    summed: dict[tuple[dt.date, int], _ReferralRow] = {}
+def _summed_without_id(rows: list[ReferralRow]) -> list[ReferralRow]:
+    summed: dict[tuple[dt.date, int], ReferralRow] = {}
     for row in rows:
         if row.external_ref is not None:
             continue
@@ -177,7 +184,7 @@ def _summed_without_id(rows: list[_ReferralRow]) -> list[_ReferralRow]:
 def _upsert_referral(
     session: Session,
     workspace: Workspace,
-    row: _ReferralRow,
+    row: ReferralRow,
     summary: ReferralImportSummary,
 ) -> None:
     query = select(Referral).where(Referral.workspace_id == workspace.id)

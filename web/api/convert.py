@@ -116,6 +116,7 @@ def upload_out(upload: SourceUpload, preview: Preview | None) -> schemas.UploadO
         summary = schemas.ImportSummaryOut(**upload.summary)
     return schemas.UploadOut(
         id=upload.id,
+        kind=upload.kind.value,
         filename=upload.filename,
         created_at=upload.created_at,
         imported_at=upload.imported_at,

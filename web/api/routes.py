@@ -10,13 +10,22 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, HTTPException, Query, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 
 from warmline import review
 from warmline.csvfile import CsvInputError
 from warmline.models import SourceKind, TouchpointStatus, Workspace
 from warmline.remind.cold import cold_rows
-from warmline.web_models import DecisionAction
+from warmline.web_models import DecisionAction, UploadKind
 from web import signin
 from web.api import schemas
 from web.api.convert import (
@@ -251,8 +260,9 @@ async def api_upload(
     db: Db,
     principal: ApiAdmin,
     file: Annotated[UploadFile, File()],
+    kind: Annotated[UploadKind, Form()] = UploadKind.SOURCES,
 ) -> schemas.UploadOut:
-    """Upload a referral sources CSV and return its preview; nothing is imported."""
+    """Upload a sources or referrals CSV and return its preview; nothing is imported."""
     state = web_state(request)
     data = await read_upload(file, state.config.upload_max_bytes)
     try:
@@ -260,16 +270,20 @@ async def api_upload(
             db,
             principal.workspace_id,
             principal.user_id,
-            file.filename or "sources.csv",
+            file.filename or f"{kind.value}.csv",
             data,
             state.config.upload_max_bytes,
+            kind,
         )
     except imports.UploadError as error:
         raise HTTPException(
             413 if len(data) > state.config.upload_max_bytes else 422, str(error)
         ) from error
     db.commit()
-    preview = imports.preview_upload(state.sessions, principal.workspace_id, upload)
+    today = state.config.clock().date()
+    preview = imports.preview_upload(
+        state.sessions, principal.workspace_id, upload, today
+    )
     return upload_out(upload, preview)
 
 
@@ -282,8 +296,9 @@ def api_upload_preview(
         raise not_found("upload")
     preview = None
     if upload.imported_at is None:
+        state = web_state(request)
         preview = imports.preview_upload(
-            web_state(request).sessions, principal.workspace_id, upload
+            state.sessions, principal.workspace_id, upload, state.config.clock().date()
         )
     return upload_out(upload, preview)
 
@@ -293,7 +308,7 @@ def api_upload_preview(
     responses={**UNAUTHORIZED, 403: {}, 404: {}, 409: {}, 422: {}},
 )
 def api_upload_confirm(
-    db: Db, principal: ApiAdmin, upload_id: RowId
+    request: Request, db: Db, principal: ApiAdmin, upload_id: RowId
 ) -> schemas.UploadOut:
     """Import a previewed upload; nothing is written if any row is invalid."""
     upload = imports.get_upload(db, principal.workspace_id, upload_id)
@@ -301,8 +316,9 @@ def api_upload_confirm(
         raise not_found("upload")
     if upload.imported_at is not None:
         raise HTTPException(409, "This file was imported already.")
+    today = web_state(request).config.clock().date()
     try:
-        imports.import_upload(db, principal.workspace_id, upload)
+        imports.import_upload(db, principal.workspace_id, upload, today)
     except CsvInputError as error:
         db.rollback()
         raise HTTPException(

@@ -169,6 +169,7 @@ class ImportSummaryOut(BaseModel):
 
 class UploadOut(BaseModel):
     id: int
+    kind: str = Field(description="sources or referrals")
     filename: str
     created_at: dt.datetime
     imported_at: dt.datetime | None

@@ -1,14 +1,15 @@
-"""Imports: upload a referral sources CSV, preview it, then confirm (admins only)."""
+"""Imports: upload a sources or referrals CSV, preview and confirm it (admins only)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from warmline.csvfile import CsvInputError
+from warmline.web_models import UploadKind
 from web.auth import Db, FormAdmin, PageAdmin, web_state
 from web.pages.common import RowId, not_found, see_other
 from web.rendering import render
@@ -35,6 +36,7 @@ async def imports_upload(
     db: Db,
     principal: FormAdmin,
     file: Annotated[UploadFile, File()],
+    kind: Annotated[UploadKind, Form()] = UploadKind.SOURCES,
 ) -> Response:
     max_bytes = web_state(request).config.upload_max_bytes
     data = await read_upload(file, max_bytes)
@@ -43,9 +45,10 @@ async def imports_upload(
             db,
             principal.workspace_id,
             principal.user_id,
-            file.filename or "sources.csv",
+            file.filename or f"{kind.value}.csv",
             data,
             max_bytes,
+            kind,
         )
     except imports.UploadError as error:
         log.warning("upload rejected", user_id=principal.user_id, error=str(error))
@@ -65,8 +68,9 @@ def import_preview(
         raise not_found("upload")
     preview = None
     if upload.imported_at is None:
+        state = web_state(request)
         preview = imports.preview_upload(
-            web_state(request).sessions, principal.workspace_id, upload
+            state.sessions, principal.workspace_id, upload, state.config.clock().date()
         )
     context = {"upload": upload, "preview": preview}
     return render(request, "import_preview.html", principal, context)
@@ -81,8 +85,9 @@ def import_confirm(
         raise not_found("upload")
     if upload.imported_at is not None:
         raise HTTPException(409, "This file was imported already.")
+    today = web_state(request).config.clock().date()
     try:
-        imports.import_upload(db, principal.workspace_id, upload)
+        imports.import_upload(db, principal.workspace_id, upload, today)
     except CsvInputError as error:
         db.rollback()
         raise HTTPException(

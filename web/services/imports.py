@@ -1,27 +1,31 @@
-"""Referral source CSV uploads: store, preview with every row's errors, import.
+"""Sources and referrals CSV uploads: store, preview with every row's errors, import.
 
 The preview writes nothing.  It parses each row on its own, so every bad row
 is listed.  Then it runs the real import in a transaction that is rolled
-back, which adds the checks across rows (repeated sources, unknown practices
-and owners) and counts the sources to create, update or leave unchanged.
+back, which adds the checks across rows (repeated sources or referral ids,
+unknown practices and owners) and counts the rows to create, update or
+leave unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from reminders import REFERRAL_COLUMNS
 from warmline import sources
 from warmline.csvfile import CsvInputError, read_rows
 from warmline.models import Workspace, utcnow
-from warmline.web_models import SourceUpload
+from warmline.remind import referrals
+from warmline.web_models import SourceUpload, UploadKind
 
 MAX_PREVIEW_ROWS = 1000
 
@@ -38,11 +42,18 @@ class RowPreview:
 
 
 @dataclasses.dataclass(frozen=True)
+class ImportCounts:
+    created: int
+    updated: int
+    unchanged: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Preview:
     rows: list[RowPreview]
     file_errors: list[str]
     """Errors of the file as a whole, or across rows, with the line if known."""
-    summary: sources.ImportSummary | None
+    summary: ImportCounts | None
 
     @property
     def row_errors(self) -> int:
@@ -60,6 +71,7 @@ def store_upload(
     filename: str,
     data: bytes,
     max_bytes: int,
+    kind: UploadKind = UploadKind.SOURCES,
 ) -> SourceUpload:
     if len(data) > max_bytes:
         raise UploadError(
@@ -77,7 +89,8 @@ def store_upload(
     upload = SourceUpload(
         workspace_id=workspace_id,
         user_id=user_id,
-        filename=_safe_name(filename),
+        kind=kind,
+        filename=_safe_name(filename, kind),
         content=content,
     )
     session.add(upload)
@@ -85,9 +98,9 @@ def store_upload(
     return upload
 
 
-def _safe_name(filename: str) -> str:
+def _safe_name(filename: str, kind: UploadKind) -> str:
     name = Path(filename.replace("\\", "/")).name
-    return re.sub(r"[^A-Za-z0-9._ -]", "_", name)[:200] or "sources.csv"
+    return re.sub(r"[^A-Za-z0-9._ -]", "_", name)[:200] or f"{kind.value}.csv"
 
 
 def get_upload(
@@ -127,69 +140,139 @@ def _message(error: CsvInputError) -> str:
     return text.removeprefix(prefix)
 
 
+RowCheck = Callable[[int, dict[str, str]], None]
+"""A check of one row, given its line and values, that raises CsvInputError."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Format:
+    """The columns, row check and import of one kind of upload."""
+
+    columns: Mapping[str, str]
+    required: tuple[str, ...]
+    command: str
+    """The command that imports files too long to preview."""
+    row_check: Callable[[Session, Workspace, Path, dt.date], RowCheck]
+    run_import: Callable[[Session, Workspace, Path, dt.date], ImportCounts]
+
+
+def _source_row_check(
+    _session: Session, _workspace: Workspace, path: Path, _today: dt.date
+) -> RowCheck:
+    def check(line: int, raw: dict[str, str]) -> None:
+        # parse_rows stops at the first bad row; the preview lists them all.
+        sources.parse_row(path, line, raw, "US")
+
+    return check
+
+
+def _referral_row_check(
+    session: Session, workspace: Workspace, path: Path, today: dt.date
+) -> RowCheck:
+    referrals.reject_patient_columns(path)
+    directory = referrals.source_directory(session, workspace)
+
+    def check(line: int, raw: dict[str, str]) -> None:
+        referrals.parse_referral(path, line, raw, directory, today)
+
+    return check
+
+
+def _import_sources(
+    session: Session, workspace: Workspace, path: Path, _today: dt.date
+) -> ImportCounts:
+    summary = sources.import_sources(session, workspace, path)
+    return ImportCounts(summary.created, summary.updated, summary.unchanged)
+
+
+def _import_referrals(
+    session: Session, workspace: Workspace, path: Path, today: dt.date
+) -> ImportCounts:
+    summary = referrals.import_referrals(session, workspace, path, today)
+    return ImportCounts(summary.created, summary.updated, summary.unchanged)
+
+
+FORMATS: dict[UploadKind, _Format] = {
+    UploadKind.SOURCES: _Format(
+        sources.COLUMN_ALIASES,
+        ("type", "name"),
+        "warmline sources import",
+        _source_row_check,
+        _import_sources,
+    ),
+    UploadKind.REFERRALS: _Format(
+        REFERRAL_COLUMNS,
+        ("date",),
+        "warmline referrals import",
+        _referral_row_check,
+        _import_referrals,
+    ),
+}
+
+
 def preview_upload(
-    sessions: sessionmaker[Session], workspace_id: int, upload: SourceUpload
+    sessions: sessionmaker[Session],
+    workspace_id: int,
+    upload: SourceUpload,
+    today: dt.date,
 ) -> Preview:
-    with _as_file(upload) as path:
-        rows, file_errors = _parse_each_row(path)
-        summary = None
-        if not file_errors and not any(row.error for row in rows):
-            summary, error = _dry_run(sessions, workspace_id, path)
-            if error is not None:
-                file_errors.append(error)
+    """Check every row of the upload, then count what its import would do.
+
+    Referral dates are checked against `today`.  Nothing is written.
+    """
+    form = FORMATS[upload.kind]
+    with _as_file(upload) as path, sessions() as dry:
+        try:
+            workspace = dry.get_one(Workspace, workspace_id)
+            try:
+                check = form.row_check(dry, workspace, path, today)
+            except CsvInputError as error:
+                return Preview([], [error_text(error)], None)
+            rows, file_errors = _parse_each_row(path, form, check)
+            summary = None
+            if not file_errors and not any(row.error for row in rows):
+                try:
+                    summary = form.run_import(dry, workspace, path, today)
+                except CsvInputError as error:
+                    file_errors.append(error_text(error))
+        finally:
+            dry.rollback()
     return Preview(rows, file_errors, summary)
 
 
-def _parse_each_row(path: Path) -> tuple[list[RowPreview], list[str]]:
+def _parse_each_row(
+    path: Path, form: _Format, check: RowCheck
+) -> tuple[list[RowPreview], list[str]]:
     """Check every row on its own, so that one bad row hides no other."""
     rows: list[RowPreview] = []
     try:
-        for line, raw in read_rows(
-            path, sources.COLUMN_ALIASES, required=("type", "name")
-        ):
+        for line, raw in read_rows(path, form.columns, required=form.required):
             if len(rows) >= MAX_PREVIEW_ROWS:
                 return rows, [
                     f"the file has more than {MAX_PREVIEW_ROWS} rows; import it "
-                    "with 'warmline sources import'"
+                    f"with '{form.command}'"
                 ]
-            rows.append(RowPreview(line, raw, _row_error(path, line, raw)))
+            rows.append(RowPreview(line, raw, _row_error(check, line, raw)))
     except CsvInputError as error:
-        where = f"line {error.line}: " if error.line else ""
-        return rows, [where + _message(error)]
+        return rows, [error_text(error)]
     return rows, []
 
 
-def _row_error(path: Path, line: int, raw: dict[str, str]) -> str | None:
+def _row_error(check: RowCheck, line: int, raw: dict[str, str]) -> str | None:
     try:
-        # parse_rows stops at the first bad row; the preview lists them all.
-        sources.parse_row(path, line, raw, "US")
+        check(line, raw)
     except CsvInputError as error:
         return _message(error)
     return None
 
 
-def _dry_run(
-    sessions: sessionmaker[Session], workspace_id: int, path: Path
-) -> tuple[sources.ImportSummary | None, str | None]:
-    with sessions() as dry:
-        try:
-            workspace = dry.get_one(Workspace, workspace_id)
-            summary = sources.import_sources(dry, workspace, path)
-        except CsvInputError as error:
-            where = f"line {error.line}: " if error.line else ""
-            return None, where + _message(error)
-        finally:
-            dry.rollback()
-    return summary, None
-
-
 def import_upload(
-    session: Session, workspace_id: int, upload: SourceUpload
-) -> sources.ImportSummary:
+    session: Session, workspace_id: int, upload: SourceUpload, today: dt.date
+) -> ImportCounts:
     """Import the upload for real; raises CsvInputError, writing nothing, if invalid."""
     workspace = session.get_one(Workspace, workspace_id)
     with _as_file(upload) as path:
-        summary = sources.import_sources(session, workspace, path)
+        summary = FORMATS[upload.kind].run_import(session, workspace, path, today)
     upload.imported_at = utcnow()
     upload.summary = dataclasses.asdict(summary)
     session.flush()

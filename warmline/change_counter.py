@@ -40,7 +40,8 @@ SUMMARIES = "workspace_summaries"
 """The counter of the tables the site's kept summaries read.
 
 They are the cold list (`warmline.remind.cold.cold_rows`), the count of
-matches awaiting review and the weekly chart of touchpoints.
+matches awaiting review, the weekly chart of touchpoints, the follow-ups due
+and the open referral loops.
 """
 
 WATCHED: dict[str, frozenset[str]] = {
@@ -57,6 +58,8 @@ WATCHED: dict[str, frozenset[str]] = {
             "source_learned_cadence",
             "staff_day_touch_count",
             "activity_touch_day",
+            "follow_up",
+            "follow_up_basis",
         }
     ),
 }

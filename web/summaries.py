@@ -21,6 +21,7 @@ from warmline.remind.cold import ColdRow, cold_rows
 from warmline.review import review_count
 from web.charts import BarChart
 from web.services.sources import listing_order
+from web.services.tasks import FollowUpsDue, OpenLoops, follow_ups_due, open_loops
 from web.services.today import weekly_bar_chart, weekly_touchpoints
 from web.services.touchpoints import TouchpointFilter, TouchpointView, list_touchpoints
 
@@ -80,6 +81,32 @@ def kept_newest_reviews(
             TouchpointFilter(status=TouchpointStatus.NEEDS_REVIEW),
             limit=limit,
         ),
+    ).value
+
+
+def kept_follow_ups_due(
+    kept: KeptResults, db: Session, workspace_id: int, now: dt.datetime, limit: int
+) -> FollowUpsDue:
+    """Return the open follow-ups of every staff member due by `now`'s UTC day."""
+    return kept.get(
+        db,
+        workspace_id,
+        f"follow_ups_due:{limit}",
+        now,
+        lambda: follow_ups_due(db, workspace_id, now.date(), limit),
+    ).value
+
+
+def kept_open_loops(
+    kept: KeptResults, db: Session, workspace_id: int, now: dt.datetime, limit: int
+) -> OpenLoops:
+    """Return the workspace's open referral loops as of `now`'s UTC day."""
+    return kept.get(
+        db,
+        workspace_id,
+        f"open_loops:{limit}",
+        now,
+        lambda: open_loops(db, workspace_id, now.date(), limit),
     ).value
 
 

@@ -17,9 +17,11 @@ from warmline.models import (
     AccountStatus,
     Activity,
     ActivityParticipant,
+    FollowUp,
     Practice,
     Provider,
     QuarantinedItem,
+    Referral,
     SourceKind,
     StaffAddress,
     StaffMember,
@@ -63,6 +65,8 @@ class Clinic:
     confirmed_id: int
     review_id: int
     second_review_id: int
+    follow_up_id: int
+    referral_id: int
     account_id: int
     upload_id: int
     admin_email: str
@@ -315,6 +319,23 @@ def make_clinic(sessions: sessionmaker[Session], name: str) -> Clinic:
             content=f"type,name\npractice,{name} Upload Clinic\n",
         )
         session.add(upload)
+        # A follow-up due yesterday, and a referral whose report back was
+        # due five days ago (loop_close_days is 14 by default).
+        follow_up = FollowUp(
+            workspace_id=workspace.id,
+            source_id=other.id,
+            staff_member_id=staff.id,
+            reason="cold",
+            due_on=NOW.date() - dt.timedelta(days=1),
+        )
+        referral = Referral(
+            workspace_id=workspace.id,
+            source_id=other_person.id,
+            received_on=NOW.date() - dt.timedelta(days=19),
+            count=2,
+            external_ref=f"{slug.upper()}-R1",
+        )
+        session.add_all([follow_up, referral])
         session.flush()
         return Clinic(
             name=name,
@@ -327,6 +348,8 @@ def make_clinic(sessions: sessionmaker[Session], name: str) -> Clinic:
             confirmed_id=confirmed.id,
             review_id=review.id,
             second_review_id=second_review.id,
+            follow_up_id=follow_up.id,
+            referral_id=referral.id,
             account_id=account.id,
             upload_id=upload.id,
             admin_email=admin.email,

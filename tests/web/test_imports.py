@@ -182,6 +182,7 @@ def test_referral_rows_listed_before_writing(admin_client, clinic, sessions):
 
 
 def test_referrals_previewed_then_imported(admin_client, clinic, sessions):
+    before = referral_total(sessions)
     location = upload(admin_client, REFERRALS, "referrals.csv", "referrals").headers[
         "location"
     ]
@@ -201,7 +202,7 @@ def test_referrals_previewed_then_imported(admin_client, clinic, sessions):
     )
     assert "<th>Referral id</th>" in preview.text
     assert confirmed.status_code == 303
-    assert referral_total(sessions) == 4
+    assert referral_total(sessions) == before + 4
     assert "3 created, 0 updated" in admin_client.get(location).text
     assert "<td>referrals</td>" in listing.text
     assert "0 to create, 0 to update, 3 unchanged" in again.text
@@ -230,6 +231,7 @@ def test_referral_import_shows_on_source_page(admin_client, clinic, sessions):
 
 
 def test_patient_column_rejects_referral_file(admin_client, clinic, sessions):
+    before = referral_total(sessions)
     content = "date,practice,patient_name\n2026-11-02,Alpha Family Medicine,Ann\n"
 
     preview = admin_client.get(
@@ -239,7 +241,7 @@ def test_patient_column_rejects_referral_file(admin_client, clinic, sessions):
     errors = preview.text.split('id="file-errors"')[1]
     assert "patient data" in errors
     assert "Import " not in preview.text
-    assert referral_total(sessions) == 0
+    assert referral_total(sessions) == before
 
 
 def test_unknown_upload_kind_rejected(admin_client, sessions):
@@ -249,6 +251,7 @@ def test_unknown_upload_kind_rejected(admin_client, sessions):
 
 
 def test_api_referrals_upload_confirm(admin_client, clinic, sessions):
+    before = referral_total(sessions)
     headers = {"X-CSRF-Token": csrf_token(admin_client)}
 
     bad = admin_client.post(
@@ -274,4 +277,4 @@ def test_api_referrals_upload_confirm(admin_client, clinic, sessions):
     assert good.json()["summary"] == {"created": 3, "updated": 0, "unchanged": 0}
     assert confirmed.status_code == 200
     assert confirmed.json()["imported_at"] is not None
-    assert referral_total(sessions) == 4
+    assert referral_total(sessions) == before + 4

@@ -37,6 +37,8 @@ class Probe:
 
 
 Case = Callable[[Clinic, Clinic], list[Probe]]
+MISSING = 999_999
+"""An id that names no row of either workspace."""
 ORPHAN_CSV = b"type,name,practice\nprovider,Dr. Orphan,Beta Family Medicine\n"
 
 ROUTES: dict[tuple[str, str], Case] = {
@@ -48,7 +50,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/signout"): lambda a, b: [
         Probe("/signout", 303, data={}, fresh_client=True)
     ],
-    ("GET", "/"): lambda a, b: [Probe("/", 200)],
+    ("GET", "/"): lambda a, b: [Probe("/", 200), Probe("/?followups=mine", 200)],
     ("GET", "/sources"): lambda a, b: [
         Probe(f"/sources?owner={b.staff_id}", 200),
         Probe("/sources?q=beta", 200),
@@ -58,6 +60,15 @@ ROUTES: dict[tuple[str, str], Case] = {
         Probe(f"/sources/{b.person_id}", 404),
     ],
     ("GET", "/review"): lambda a, b: [Probe("/review", 200)],
+    ("POST", "/followups/{follow_up_id}/done"): lambda a, b: [
+        Probe(f"/followups/{b.follow_up_id}/done", 404, data={})
+    ],
+    ("POST", "/followups/{follow_up_id}/snooze"): lambda a, b: [
+        Probe(f"/followups/{b.follow_up_id}/snooze", 404, data={"period": "2w"})
+    ],
+    ("POST", "/referrals/{referral_id}/close"): lambda a, b: [
+        Probe(f"/referrals/{b.referral_id}/close", 404, data={})
+    ],
     ("POST", "/review/decide"): lambda a, b: [
         Probe(
             "/review/decide",
@@ -183,6 +194,20 @@ ROUTES: dict[tuple[str, str], Case] = {
             json={"practice_id": a.practice_id, "person_id": b.person_id},
         ),
     ],
+    ("GET", "/api/followups"): lambda a, b: [
+        Probe("/api/followups", 200),
+        Probe("/api/followups?mine=true", 200),
+    ],
+    ("POST", "/api/followups/{follow_up_id}/done"): lambda a, b: [
+        Probe(f"/api/followups/{b.follow_up_id}/done", 404)
+    ],
+    ("POST", "/api/followups/{follow_up_id}/snooze"): lambda a, b: [
+        Probe(f"/api/followups/{b.follow_up_id}/snooze", 404, json={"period": "2w"})
+    ],
+    ("GET", "/api/loops"): lambda a, b: [Probe("/api/loops", 200)],
+    ("POST", "/api/referrals/{referral_id}/close"): lambda a, b: [
+        Probe(f"/api/referrals/{b.referral_id}/close", 404)
+    ],
     ("GET", "/api/accounts"): lambda a, b: [Probe("/api/accounts", 200)],
     ("GET", "/api/cold"): lambda a, b: [Probe("/api/cold", 200)],
     ("POST", "/api/imports"): lambda a, b: [
@@ -206,18 +231,34 @@ ROUTES: dict[tuple[str, str], Case] = {
         Probe("/push/graph", 202, json={"value": [{"subscriptionId": "x"}]})
     ],
     # A follow-up feed signs no one in either: only its secret token opens it.
-    ("GET", "/feeds/{token}.ics"): lambda a, b: [
-        Probe(f"/feeds/{'A' * 43}.ics", 404)
-    ],
+    ("GET", "/feeds/{token}.ics"): lambda a, b: [Probe(f"/feeds/{'A' * 43}.ics", 404)],
     # Digest snooze links sign no one in: only a token signed with the site's
     # key, for that follow-up and its assignee, opens them.
+    # A token of Beta's staff member naming Alpha's follow-up is refused.
     ("GET", "/digest/follow-ups/{follow_up_id}/snooze"): lambda a, b: [
         Probe("/digest/follow-ups/1/snooze?token=forged", 400),
-        Probe(f"/digest/follow-ups/1/snooze?token={snooze_token(b, 1)}", 404),
+        Probe(
+            f"/digest/follow-ups/{a.follow_up_id}/snooze"
+            f"?token={snooze_token(b, a.follow_up_id)}",
+            403,
+        ),
+        Probe(
+            f"/digest/follow-ups/{MISSING}/snooze?token={snooze_token(b, MISSING)}",
+            404,
+        ),
     ],
     ("POST", "/digest/follow-ups/{follow_up_id}/snooze"): lambda a, b: [
         Probe("/digest/follow-ups/1/snooze", 400, data={"token": "forged"}),
-        Probe("/digest/follow-ups/1/snooze", 404, data={"token": snooze_token(b, 1)}),
+        Probe(
+            f"/digest/follow-ups/{a.follow_up_id}/snooze",
+            403,
+            data={"token": snooze_token(b, a.follow_up_id)},
+        ),
+        Probe(
+            f"/digest/follow-ups/{MISSING}/snooze",
+            404,
+            data={"token": snooze_token(b, MISSING)},
+        ),
     ],
 }
 

@@ -59,7 +59,7 @@ router = APIRouter(prefix="/api", tags=["api"])
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-UNAUTHORIZED: dict[int | str, dict[str, str]] = {401: {"description": "Not signed in"}}
+UNAUTHORIZED = schemas.UNAUTHORIZED
 
 
 @router.post("/session", responses={401: {}, 429: {}})

@@ -11,6 +11,9 @@ from web.pages.common import MAX_ID
 
 Id = Field(ge=1, le=MAX_ID)
 
+UNAUTHORIZED: dict[int | str, dict[str, str]] = {401: {"description": "Not signed in"}}
+"""The `responses` entry of every route that needs a signed-in user."""
+
 
 class SignInIn(BaseModel):
     email: str = Field(max_length=320)
@@ -177,3 +180,47 @@ class UploadOut(BaseModel):
     file_errors: list[str]
     rows: list[RowOut]
     summary: ImportSummaryOut | None
+
+
+class FollowUpOut(BaseModel):
+    """An open follow-up: what a staff member should do about a source, and by when."""
+
+    id: int
+    due_on: dt.date
+    overdue_days: int
+    reason: str = Field(description="cold, close_loop, thank_you or drift")
+    note: str
+    source_id: int
+    source: str
+    practice: str | None
+    staff_member_id: int
+    staff_email: str
+
+
+class FollowUpsOut(BaseModel):
+    total: int = Field(description="open follow-ups due, of which `limit` are listed")
+    follow_ups: list[FollowUpOut]
+
+
+class SnoozeIn(BaseModel):
+    period: Literal["2w", "1m", "3m"]
+
+
+class LoopOut(BaseModel):
+    """A referral whose outcome has not been reported back to its source."""
+
+    referral_id: int
+    received_on: dt.date
+    count: int
+    external_ref: str | None = Field(description="the practice's referral id")
+    source_id: int
+    source: str
+    practice: str | None
+    due_on: dt.date
+    overdue_days: int
+
+
+class LoopsOut(BaseModel):
+    total: int
+    overdue: int
+    loops: list[LoopOut]

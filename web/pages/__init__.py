@@ -10,6 +10,7 @@ from web.pages import (
     settings,
     signin,
     sources,
+    tasks,
     today,
 )
 
@@ -19,6 +20,7 @@ def pages_router() -> APIRouter:
     modules = (
         signin,
         today,
+        tasks,
         sources,
         review,
         accounts,

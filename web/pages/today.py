@@ -1,16 +1,24 @@
-"""The Today page: relationships going cold, reviews waiting, weekly activity."""
+"""The Today page: follow-ups due, relationships going cold, open referral loops,
+reviews waiting and weekly activity."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from warmline.models import Workspace
+from warmline.remind.snooze_links import PERIODS
 from web.auth import Db, PageUser, web_state
+from web.pages.tasks import local_today
 from web.rendering import render
+from web.services.tasks import follow_ups_due
 from web.summaries import (
     kept_cold_list,
+    kept_follow_ups_due,
     kept_newest_reviews,
+    kept_open_loops,
     kept_review_count,
     kept_weekly_chart,
 )
@@ -19,16 +27,35 @@ router = APIRouter()
 
 COLD_SHOWN = 25
 REVIEWS_SHOWN = 10
+FOLLOW_UPS_SHOWN = 25
+LOOPS_SHOWN = 10
 
 
 @router.get("/")
-def today_page(request: Request, db: Db, principal: PageUser) -> HTMLResponse:
+def today_page(
+    request: Request,
+    db: Db,
+    principal: PageUser,
+    followups: Annotated[Literal["all", "mine"], Query()] = "all",
+) -> HTMLResponse:
     now = web_state(request).config.clock()
     workspace = db.get_one(Workspace, principal.workspace_id)
     kept_results = web_state(request).kept
     kept = kept_cold_list(kept_results, db, workspace, now)
     workspace_id = principal.workspace_id
+    mine = followups == "mine" and principal.staff_member_id is not None
+    if mine:
+        due = follow_ups_due(
+            db, workspace_id, now.date(), FOLLOW_UPS_SHOWN, principal.staff_member_id
+        )
+    else:
+        due = kept_follow_ups_due(kept_results, db, workspace_id, now, FOLLOW_UPS_SHOWN)
     context = {
+        "follow_ups": due,
+        "follow_ups_mine": mine,
+        "periods": PERIODS,
+        "today": local_today(request, principal),
+        "loops": kept_open_loops(kept_results, db, workspace_id, now, LOOPS_SHOWN),
         "cold": kept.value[:COLD_SHOWN],
         "cold_total": len(kept.value),
         "cold_as_of": kept.computed_at,

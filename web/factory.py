@@ -40,7 +40,7 @@ def serving_app(settings: ProcessSettings) -> FastAPI:
     priming thread never races a test's own changes.
     """
     from web import create_app
-    from web.pages.today import REVIEWS_SHOWN
+    from web.pages.today import FOLLOW_UPS_SHOWN, LOOPS_SHOWN, REVIEWS_SHOWN
     from web.summaries import prime_in_background
 
     app = create_app(settings)
@@ -54,6 +54,11 @@ def serving_app(settings: ProcessSettings) -> FastAPI:
     state = app.state.web
     # Stored on the app, so that code disposing of the engine can wait for it.
     app.state.priming = prime_in_background(
-        state.kept, state.sessions, state.config.clock, REVIEWS_SHOWN
+        state.kept,
+        state.sessions,
+        state.config.clock,
+        REVIEWS_SHOWN,
+        FOLLOW_UPS_SHOWN,
+        LOOPS_SHOWN,
     )
     return app

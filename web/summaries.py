@@ -128,11 +128,14 @@ def prime_in_background(
     sessions: sessionmaker[Session],
     clock: Callable[[], dt.datetime],
     reviews_shown: int,
+    follow_ups_shown: int,
+    loops_shown: int,
 ) -> threading.Thread:
     """Compute every workspace's kept figures in a daemon thread, and return it.
 
-    A server process starts with nothing kept, so its first pages would
-    each wait for the cold list (about 0.4 s on 10,000 sources).  Priming
+    The `*_shown` counts are the Today page's list lengths, which name the
+    kept lists.  A server process starts with nothing kept, so its first
+    pages would each wait for the cold list (about 0.4 s on 10,000 sources).  Priming
     at start moves that wait off the first requests.  A request that needs
     a figure still being computed waits for it rather than computing it
     twice.  A failure is logged and left to the requests to retry.
@@ -148,6 +151,8 @@ def prime_in_background(
                     kept_newest_reviews(kept, db, workspace.id, now, reviews_shown)
                     kept_weekly_chart(kept, db, workspace.id, now)
                     kept_listing_order(kept, db, workspace.id, now)
+                    kept_follow_ups_due(kept, db, workspace.id, now, follow_ups_shown)
+                    kept_open_loops(kept, db, workspace.id, now, loops_shown)
         except SQLAlchemyError as error:
             log.warning("priming the kept figures failed", error=type(error).__name__)
 

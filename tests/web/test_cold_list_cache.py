@@ -185,11 +185,19 @@ def test_priming_computes_before_the_first_request(app, demo, sessions):
     state = app.state.web
     state.kept = KeptResults()
 
-    prime_in_background(state.kept, state.sessions, lambda: AS_OF, 10).join(60)
+    prime_in_background(state.kept, state.sessions, lambda: AS_OF, 10, 25, 10).join(60)
 
     with sessions() as session:
         workspace = session.scalars(select(Workspace)).one()
-        for name in ("cold_list", "review_count", "weekly_chart", "listing_order"):
+        names = (
+            "cold_list",
+            "review_count",
+            "weekly_chart",
+            "listing_order",
+            "follow_ups_due:25",
+            "open_loops:10",
+        )
+        for name in names:
             kept = state.kept.get(
                 session,
                 workspace.id,

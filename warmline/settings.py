@@ -543,6 +543,25 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "tier_1_referrals",
+        Scope.WORKSPACE,
+        12,
+        "referrals per 12 months",
+        "A source with at least this many referrals in the last 365 days is "
+        "tier 1 on the Sources page; a practice counts those of its people too.",
+        _positive_int,
+    ),
+    Setting(
+        "tier_2_referrals",
+        Scope.WORKSPACE,
+        4,
+        "referrals per 12 months",
+        "A source with at least this many referrals in the last 365 days, and "
+        "fewer than tier_1_referrals, is tier 2; one with fewer but at least "
+        "one is tier 3.",
+        _positive_int,
+    ),
+    Setting(
         "drift_ratio",
         Scope.WORKSPACE,
         0.5,

@@ -68,20 +68,29 @@ def set_workspace_setting(
     return value
 
 
+ORDERED_PAIRS = (
+    ("review_threshold", "confirm_threshold"),
+    ("tier_2_referrals", "tier_1_referrals"),
+)
+"""Pairs of settings whose first must stay below its second."""
+
+
 def _check_thresholds(
     session: Session, workspace: Workspace, name: str, value: Any
 ) -> None:
-    """Refuse a review threshold at or above the confirm threshold."""
-    if name not in ("confirm_threshold", "review_threshold"):
+    """Reject a value that would put a lower setting of ORDERED_PAIRS at or
+    above its higher one."""
+    pairs = [pair for pair in ORDERED_PAIRS if name in pair[:2]]
+    if not pairs:
         return
     current = workspace_settings(session, workspace)
     current[name] = value
-    confirm, review = current["confirm_threshold"], current["review_threshold"]
-    if review >= confirm:
-        raise SettingError(
-            f"review_threshold {review} must be below confirm_threshold {confirm}; "
-            "lower the review threshold or raise the confirm threshold first"
-        )
+    for lower, higher in pairs:
+        if current[lower] >= current[higher]:
+            raise SettingError(
+                f"{lower} {current[lower]} must be below {higher} "
+                f"{current[higher]}; lower {lower} or raise {higher} first"
+            )
 
 
 def staff_addresses(session: Session, workspace: Workspace) -> dict[str, int]:

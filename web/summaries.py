@@ -20,7 +20,16 @@ from warmline.models import TouchpointStatus, Workspace
 from warmline.remind.cold import ColdRow, cold_rows
 from warmline.review import review_count
 from web.charts import BarChart
-from web.services.sources import listing_order
+from web.services.sources import (
+    SourceSearch,
+    SourceStatus,
+    SourceSummary,
+    Tier,
+    listing_order,
+    search_ids,
+    source_facets,
+    sources_by_id,
+)
 from web.services.tasks import FollowUpsDue, OpenLoops, follow_ups_due, open_loops
 from web.services.today import weekly_bar_chart, weekly_touchpoints
 from web.services.touchpoints import TouchpointFilter, TouchpointView, list_touchpoints
@@ -123,6 +132,52 @@ def kept_listing_order(
     ).value
 
 
+def kept_source_facets(
+    kept: KeptResults, db: Session, workspace: Workspace, now: dt.datetime
+) -> dict[int, tuple[SourceStatus, Tier]]:
+    """Return every source's status and tier, as the Sources filters test them."""
+    return kept.get(
+        db,
+        workspace.id,
+        "source_facets",
+        now,
+        lambda: source_facets(db, workspace, now),
+    ).value
+
+
+def find_sources(
+    kept: KeptResults,
+    db: Session,
+    workspace_id: int,
+    search: SourceSearch,
+    now: dt.datetime,
+    limit: int,
+    offset: int = 0,
+) -> list[SourceSummary]:
+    """Return one page of the sources that match `search`, in the listing order.
+
+    Stored columns are searched in SQL, or the kept order is cut when there
+    are none to test.  The status and tier come from the kept facets, which
+    follow every commit, so a filter on them may lag a summary by the 10
+    minutes that a kept result serves without a commit.
+    """
+    if search.in_sql:
+        ids = search_ids(db, workspace_id, search)
+    else:
+        ids = kept_listing_order(kept, db, workspace_id, now)
+    if search.derived:
+        workspace = db.get_one(Workspace, workspace_id)
+        facets = kept_source_facets(kept, db, workspace, now)
+        ids = [
+            source_id
+            for source_id in ids
+            if source_id in facets
+            and search.status in (None, facets[source_id][0])
+            and search.tier in (None, facets[source_id][1])
+        ]
+    return sources_by_id(db, workspace_id, ids[offset : offset + limit], now)
+
+
 def prime_in_background(
     kept: KeptResults,
     sessions: sessionmaker[Session],
@@ -151,6 +206,7 @@ def prime_in_background(
                     kept_newest_reviews(kept, db, workspace.id, now, reviews_shown)
                     kept_weekly_chart(kept, db, workspace.id, now)
                     kept_listing_order(kept, db, workspace.id, now)
+                    kept_source_facets(kept, db, workspace, now)
                     kept_follow_ups_due(kept, db, workspace.id, now, follow_ups_shown)
                     kept_open_loops(kept, db, workspace.id, now, loops_shown)
         except SQLAlchemyError as error:

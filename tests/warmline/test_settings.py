@@ -15,7 +15,7 @@ DOC = Path(__file__).parents[2] / "docs" / "settings.md"
 def documented_rows() -> dict[str, list[str]]:
     rows = {}
     for line in DOC.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\| `([a-z_]+)` \|(.*)\|$", line)
+        match = re.match(r"\| `([a-z0-9_]+)` \|(.*)\|$", line)
         if match:
             rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
     return rows

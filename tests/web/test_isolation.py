@@ -54,6 +54,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/sources"): lambda a, b: [
         Probe(f"/sources?owner={b.staff_id}", 200),
         Probe("/sources?q=beta", 200),
+        Probe("/sources?status=never&tier=3", 200),
     ],
     ("GET", "/sources/{source_id}"): lambda a, b: [
         Probe(f"/sources/{b.practice_id}", 404),
@@ -157,6 +158,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/sources"): lambda a, b: [
         Probe(f"/api/sources?owner_id={b.staff_id}", 200),
         Probe("/api/sources?q=beta", 200),
+        Probe("/api/sources?status=cold&tier=none", 200),
     ],
     ("GET", "/api/sources/{source_id}"): lambda a, b: [
         Probe(f"/api/sources/{b.practice_id}", 404),

@@ -10,7 +10,13 @@ from tests.web.factories import NOW
 from warmline.audit_models import TouchpointMonthCount
 from warmline.models import Contact, ReferralSource, Workspace
 from warmline.relationships import last_touches, relationships
-from web.services.sources import SourceSearch, last_touches_of, search_sources
+from web.services.sources import (
+    SourceSearch,
+    last_touches_of,
+    search_ids,
+    source_facets,
+    sources_by_id,
+)
 
 
 def test_last_touches_of_matches_workspace(sessions, clinic, other_clinic):
@@ -73,13 +79,17 @@ def test_search_health_matches_cold_rule(sessions, clinic):
         }
         touches = last_touches(session, workspace, NOW)
 
-        found = search_sources(session, clinic.workspace_id, SourceSearch(), NOW)
+        ids = search_ids(session, clinic.workspace_id, SourceSearch())
+        found = sources_by_id(session, clinic.workspace_id, ids, NOW)
+        facets = source_facets(session, workspace, NOW)
 
     assert found
     assert any(summary.health.cadence_days is None for summary in found)
     for summary in found:
         assert summary.health.cadence_days == cadences.get(summary.id), summary.name
         assert summary.health.last_touch == touches.get(summary.id), summary.name
+        # The whole-workspace figures the filters read equal the page's.
+        assert facets[summary.id] == (summary.status, summary.tier), summary.name
 
 
 def test_last_touches_long_after(sessions, clinic):

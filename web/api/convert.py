@@ -30,6 +30,9 @@ def source_out(summary: SourceSummary) -> schemas.SourceOut:
         title=summary.title,
         owner=summary.owner_email,
         health=health_out(summary.health),
+        status=summary.status.value,
+        referrals_year=summary.referrals_year,
+        tier=summary.tier,
     )
 
 

@@ -42,7 +42,7 @@ from web.pages.review import actor
 from web.pages.signin import set_session_cookie
 from web.services import imports
 from web.services.accounts import account_overviews
-from web.services.sources import SourceSearch, get_source, search_sources
+from web.services.sources import SourceSearch, SourceStatus, get_source
 from web.services.touchpoints import (
     MAX_PAGE,
     TouchpointFilter,
@@ -50,7 +50,7 @@ from web.services.touchpoints import (
     list_touchpoints,
 )
 from web.sessions import SESSION_COOKIE
-from web.summaries import kept_cold_list
+from web.summaries import find_sources, kept_cold_list
 from web.text import clean_text
 from web.users import staff_member_id
 
@@ -118,15 +118,25 @@ def api_sources(
     q: Annotated[str, Query(max_length=200)] = "",
     owner_id: OptionalId = None,
     kind: Literal["practice", "provider", "contact"] | None = None,
+    status: Literal["cold", "warm", "never"] | None = None,
+    tier: Literal["1", "2", "3", "none"] | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[schemas.SourceOut]:
-    """Search sources by name, address, domain or practice; filter by owner, kind."""
+    """Search sources by name, address, domain or practice; filter by owner,
+    kind, status and tier."""
     search = SourceSearch(
-        clean_text(q).strip(), owner_id, SourceKind(kind) if kind else None
+        clean_text(q).strip(),
+        owner_id,
+        SourceKind(kind) if kind else None,
+        SourceStatus(status) if status else None,
+        tier,
     )
-    now = web_state(request).config.clock()
-    found = search_sources(db, principal.workspace_id, search, now, limit, offset)
+    state = web_state(request)
+    now = state.config.clock()
+    found = find_sources(
+        state.kept, db, principal.workspace_id, search, now, limit, offset
+    )
     return [source_out(summary) for summary in found]
 
 

@@ -44,6 +44,11 @@ class SourceOut(BaseModel):
     title: str | None
     owner: str | None
     health: HealthOut
+    status: Literal["cold", "warm", "never"]
+    referrals_year: int = Field(
+        description="referrals in the last 365 days, a practice's people's included"
+    )
+    tier: Literal["1", "2", "3", "none"]
 
 
 class SourceDetailOut(SourceOut):

@@ -8,25 +8,27 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from warmline.models import SourceKind
+from warmline.workspaces import workspace_settings
 from web.auth import Db, PageUser, web_state
 from web.pages.common import MAX_ID, RowId, not_found
 from web.rendering import render
 from web.services.sources import (
+    TIERS,
     SourceSearch,
+    SourceStatus,
     get_source,
     monthly_referrals,
     owners,
     referrals_bar_chart,
-    search_sources,
-    sources_by_id,
 )
 from web.services.touchpoints import TouchpointFilter, list_touchpoints
-from web.summaries import kept_listing_order
+from web.summaries import find_sources
 from web.text import clean_text
 
 router = APIRouter()
 
 PAGE_SIZE = 100
+STATUS_LABELS = {"cold": "going cold", "warm": "warm", "never": "never touched"}
 TIMELINE_SIZE = 50
 """Touchpoints per page of a source's timeline, newest first."""
 
@@ -39,24 +41,28 @@ def sources_page(
     q: Annotated[str, Query(max_length=200)] = "",
     owner: Annotated[str, Query(max_length=12)] = "",
     type: Annotated[str, Query(max_length=20)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    tier: Annotated[str, Query(max_length=20)] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
-    # Empty select boxes submit '', so owner and type are read as text.
+    # Empty select boxes submit '', so the filters are read as text, and a
+    # value that names nothing is read as any.
     owner_id = int(owner) if owner.isdigit() and 0 < int(owner) <= MAX_ID else None
     kind = SourceKind(type) if type in {kind.value for kind in SourceKind} else None
-    search = SourceSearch(clean_text(q).strip(), owner_id, kind)
+    search = SourceSearch(
+        clean_text(q).strip(),
+        owner_id,
+        kind,
+        SourceStatus(status) if status in set(SourceStatus) else None,
+        next((value for value in TIERS if value == tier), None),
+    )
     now = web_state(request).config.clock()
     offset = (page - 1) * PAGE_SIZE
-    if search == SourceSearch():
-        order = kept_listing_order(
-            web_state(request).kept, db, principal.workspace_id, now
-        )
-        ids = order[offset : offset + PAGE_SIZE + 1]
-        found = sources_by_id(db, principal.workspace_id, ids, now)
-    else:
-        found = search_sources(
-            db, principal.workspace_id, search, now, PAGE_SIZE + 1, offset
-        )
+    kept = web_state(request).kept
+    settings = workspace_settings(db, principal.workspace_id)
+    found = find_sources(
+        kept, db, principal.workspace_id, search, now, PAGE_SIZE + 1, offset
+    )
     context = {
         "sources": found[:PAGE_SIZE],
         "has_next": len(found) > PAGE_SIZE,
@@ -64,6 +70,11 @@ def sources_page(
         "search": search,
         "owners": owners(db, principal.workspace_id),
         "kinds": list(SourceKind),
+        "statuses": list(SourceStatus),
+        "status_labels": STATUS_LABELS,
+        "tiers": TIERS,
+        "tier_1": settings["tier_1_referrals"],
+        "tier_2": settings["tier_2_referrals"],
     }
     return render(request, "sources.html", principal, context)
 

@@ -36,6 +36,7 @@ def _workspace_settings(*names: str) -> tuple[str, ...]:
 
 GROUPS = (
     FieldGroup("Cadences", ("default_cadence_days", "learned_cadence_min_days")),
+    FieldGroup("Tiers", ("tier_1_referrals", "tier_2_referrals")),
     FieldGroup("Match thresholds", ("confirm_threshold", "review_threshold")),
     FieldGroup("Exclusions", ("own_domains", "blocklist")),
     FieldGroup("Privacy", ("subject_mode",)),
@@ -62,6 +63,8 @@ EXAMPLES = {
     "own_domains": "brookside-pt.example; brookside.example",
     "blocklist": "noreply@lab.example; newsletters.example",
     "loop_close_days": "14",
+    "tier_1_referrals": "12",
+    "tier_2_referrals": "4",
     "stale_sync_hours": "24",
     "working_hours": "mon-thu 08:00-16:00; fri 08:00-12:00",
     "follow_up_event_minutes": "30",

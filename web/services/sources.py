@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from reminders import ReminderPolicy
+from reminders.health import VOLUME_DAYS
 from warmline import relationships
 from warmline.audit_models import TouchpointMonthCount
 from warmline.db import utc_aware
@@ -31,6 +33,7 @@ from warmline.models import (
     ReferralSource,
     SourceKind,
     StaffMember,
+    Workspace,
 )
 from warmline.remind.cold import stored_cadence
 from warmline.remind.state import reminder_policy
@@ -64,6 +67,38 @@ class Health:
         return days is None or days > self.cadence_days
 
 
+class SourceStatus(enum.StrEnum):
+    """A source's relationship health, one value per source."""
+
+    COLD = "cold"
+    """Touched, but longer ago than its cadence."""
+    WARM = "warm"
+    """Touched within its cadence, or touched and without a cadence."""
+    NEVER = "never"
+    """Never touched, as far as the stored activity shows."""
+
+
+Tier = Literal["1", "2", "3", "none"]
+TIERS: tuple[Tier, ...] = ("1", "2", "3", "none")
+"""Tiers by referrals in the last 365 days (settings tier_1_referrals and
+tier_2_referrals); tier 3 is one referral or more, and "none" means no referral."""
+
+
+def status_of(health: Health) -> SourceStatus:
+    if health.last_touch is None:
+        return SourceStatus.NEVER
+    return SourceStatus.COLD if health.cold else SourceStatus.WARM
+
+
+def tier_of(referrals_year: int, settings: dict[str, Any]) -> Tier:
+    """Return the tier of a source with `referrals_year` referrals in 365 days."""
+    if referrals_year >= settings["tier_1_referrals"]:
+        return "1"
+    if referrals_year >= settings["tier_2_referrals"]:
+        return "2"
+    return "3" if referrals_year > 0 else "none"
+
+
 @dataclasses.dataclass(frozen=True)
 class SourceSummary:
     id: int
@@ -74,6 +109,14 @@ class SourceSummary:
     title: str | None
     owner_email: str | None
     health: Health
+    referrals_year: int = 0
+    """Referrals in the 365 days to the health's moment, a practice's people's
+    included."""
+    tier: Tier = "none"
+
+    @property
+    def status(self) -> SourceStatus:
+        return status_of(self.health)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +126,18 @@ class SourceSearch:
     text: str = ""
     owner_id: int | None = None
     kind: SourceKind | None = None
+    status: SourceStatus | None = None
+    tier: Tier | None = None
+
+    @property
+    def in_sql(self) -> bool:
+        """Whether a condition is on stored columns, which SQL can test."""
+        return bool(self.text) or self.owner_id is not None or self.kind is not None
+
+    @property
+    def derived(self) -> bool:
+        """Whether a condition is on a figure computed from touches or referrals."""
+        return self.status is not None or self.tier is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,10 +231,12 @@ def _summaries(
     session: Session, workspace_id: int, rows: Sequence[_Row], as_of: dt.datetime
 ) -> list[SourceSummary]:
     """Build the summaries of `rows`, reading the last touches of those alone."""
-    policy = reminder_policy(workspace_settings(session, workspace_id))
+    settings = workspace_settings(session, workspace_id)
+    policy = reminder_policy(settings)
     ids = [row.id for row in rows]
     touches = last_touches_of(session, workspace_id, ids, as_of)
     learned = learned_figures(session, workspace_id, as_of, list(touches), only=ids)
+    referrals = referrals_year(session, workspace_id, as_of, ids)
     return [
         SourceSummary(
             id=row.id,
@@ -192,21 +249,106 @@ def _summaries(
             health=Health(
                 _cadence(row, learned.get(row.id), policy), touches.get(row.id), as_of
             ),
+            referrals_year=referrals.get(row.id, 0),
+            tier=tier_of(referrals.get(row.id, 0), settings),
         )
         for row in rows
     ]
 
 
-def search_sources(
+def _referrals_year_query() -> Select[*tuple[Any, ...]]:
+    """Sum the referrals since the bound "start" per source and its practice."""
+    return (
+        select(ReferralSource.id, ReferralSource.practice_id, func.sum(Referral.count))
+        .join(Referral, Referral.source_id == ReferralSource.id)
+        .where(
+            Referral.workspace_id == bindparam("workspace_id"),
+            Referral.received_on >= bindparam("start"),
+            Referral.received_on <= bindparam("end"),
+        )
+        .group_by(ReferralSource.id, ReferralSource.practice_id)
+    )
+
+
+_REFERRALS_YEAR = _referrals_year_query()
+_REFERRALS_YEAR_OF = _REFERRALS_YEAR.where(
+    or_(
+        ReferralSource.id.in_(bindparam("ids", expanding=True)),
+        ReferralSource.practice_id.in_(bindparam("ids", expanding=True)),
+    )
+)
+
+
+def referrals_year(
     session: Session,
     workspace_id: int,
-    search: SourceSearch,
     as_of: dt.datetime,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[SourceSummary]:
-    query, practice = _rows_query()
-    query = query.where(ReferralSource.workspace_id == workspace_id)
+    ids: Sequence[int] | None = None,
+) -> dict[int, int]:
+    """Map sources to their referrals in the 365 days to `as_of`.
+
+    A practice's count includes its providers' and contacts', as in the cold
+    list.  With `ids`, only those sources are read.
+    """
+    values: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "start": as_of.date() - dt.timedelta(days=VOLUME_DAYS),
+        "end": as_of.date(),
+    }
+    if ids is None:
+        rows = session.execute(_REFERRALS_YEAR, values)
+    else:
+        rows = session.execute(_REFERRALS_YEAR_OF, {**values, "ids": list(ids)})
+    counts: dict[int, int] = {}
+    for source_id, practice_id, count in rows:
+        counts[source_id] = counts.get(source_id, 0) + count
+        if practice_id is not None:
+            counts[practice_id] = counts.get(practice_id, 0) + count
+    return counts
+
+
+def source_facets(
+    session: Session, workspace: Workspace, as_of: dt.datetime
+) -> dict[int, tuple[SourceStatus, Tier]]:
+    """Map every source of the workspace to its status and tier at `as_of`.
+
+    The same figures as the summaries, read for the whole workspace at once,
+    so that the Sources page can filter on them.
+    """
+    settings = workspace_settings(session, workspace)
+    policy = reminder_policy(settings)
+    query, _practice = _rows_query()
+    rows = [
+        _Row(*row)
+        for row in session.execute(
+            query.where(ReferralSource.workspace_id == workspace.id)
+        )
+    ]
+    touches = relationships.last_touches(session, workspace, as_of)
+    learned = learned_figures(session, workspace.id, as_of, list(touches))
+    referrals = referrals_year(session, workspace.id, as_of)
+    facets = {}
+    for row in rows:
+        cadence = _cadence(row, learned.get(row.id), policy)
+        health = Health(cadence, touches.get(row.id), as_of)
+        facets[row.id] = (
+            status_of(health),
+            tier_of(referrals.get(row.id, 0), settings),
+        )
+    return facets
+
+
+def search_ids(session: Session, workspace_id: int, search: SourceSearch) -> list[int]:
+    """Return the ids of the sources that match the search's stored columns.
+
+    In the Sources page's order; the status and tier are not tested here.
+    """
+    practice = aliased(ReferralSource)
+    query = (
+        select(ReferralSource.id)
+        .outerjoin(practice, practice.id == ReferralSource.practice_id)
+        .where(ReferralSource.workspace_id == workspace_id)
+    )
     if search.text:
         pattern = like_pattern(search.text.lower())
         query = query.where(
@@ -221,9 +363,7 @@ def search_sources(
         query = query.where(ReferralSource.owner_id == search.owner_id)
     if search.kind is not None:
         query = query.where(ReferralSource.kind == search.kind)
-    query = query.order_by(*_listing_order(practice))
-    rows = [_Row(*row) for row in session.execute(query.limit(limit).offset(offset))]
-    return _summaries(session, workspace_id, rows, as_of)
+    return list(session.scalars(query.order_by(*_listing_order(practice))))
 
 
 def _listing_order(practice: Any) -> list[ColumnElement[Any]]:
@@ -266,7 +406,7 @@ def _by_id_query() -> Select[*tuple[Any, ...]]:
 def sources_by_id(
     session: Session, workspace_id: int, ids: Sequence[int], as_of: dt.datetime
 ) -> list[SourceSummary]:
-    """Return the summaries of the sources `ids`, in that order, as search_sources.
+    """Return the summaries of the sources `ids`, in that order.
 
     Ids of other workspaces and of deleted sources are left out.
     """

@@ -271,11 +271,18 @@ def _referrals_year_query() -> Select[*tuple[Any, ...]]:
 
 
 _REFERRALS_YEAR = _referrals_year_query()
-_REFERRALS_YEAR_OF = _REFERRALS_YEAR.where(
-    or_(
-        ReferralSource.id.in_(bindparam("ids", expanding=True)),
-        ReferralSource.practice_id.in_(bindparam("ids", expanding=True)),
+_PEOPLE_OF = select(ReferralSource.id, ReferralSource.practice_id).where(
+    ReferralSource.practice_id.in_(bindparam("ids", expanding=True))
+)
+_REFERRALS_YEAR_BY_SOURCE = (
+    select(Referral.source_id, func.sum(Referral.count))
+    .where(
+        Referral.workspace_id == bindparam("workspace_id"),
+        Referral.source_id.in_(bindparam("ids", expanding=True)),
+        Referral.received_on >= bindparam("start"),
+        Referral.received_on <= bindparam("end"),
     )
+    .group_by(Referral.source_id)
 )
 
 
@@ -288,17 +295,27 @@ def referrals_year(
     """Map sources to their referrals in the 365 days to `as_of`.
 
     A practice's count includes its providers' and contacts', as in the cold
-    list.  With `ids`, only those sources are read.
+    list.  With `ids`, only those sources are read: their people first, then
+    the referrals of both, because one join over both conditions made
+    PostgreSQL scan every source (4.6 ms instead of about 1 for a page of 100).
     """
     values: dict[str, Any] = {
         "workspace_id": workspace_id,
         "start": as_of.date() - dt.timedelta(days=VOLUME_DAYS),
         "end": as_of.date(),
     }
+    rows: list[tuple[int, int | None, int]]
     if ids is None:
-        rows = session.execute(_REFERRALS_YEAR, values)
+        rows = [tuple(row) for row in session.execute(_REFERRALS_YEAR, values)]
     else:
-        rows = session.execute(_REFERRALS_YEAR_OF, {**values, "ids": list(ids)})
+        practice_of = dict(session.execute(_PEOPLE_OF, {"ids": list(ids)}).all())
+        members = sorted({*ids, *practice_of})
+        rows = [
+            (source_id, practice_of.get(source_id), count)
+            for source_id, count in session.execute(
+                _REFERRALS_YEAR_BY_SOURCE, {**values, "ids": members}
+            )
+        ]
     counts: dict[int, int] = {}
     for source_id, practice_id, count in rows:
         counts[source_id] = counts.get(source_id, 0) + count

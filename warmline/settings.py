@@ -237,6 +237,19 @@ def _time_zone(text: str) -> str:
     return value
 
 
+def _quarter_hour_time(text: str) -> str:
+    """Parse HH:MM on a quarter hour, or '' for none; return it as HH:MM."""
+    value = text.strip()
+    if not value:
+        return ""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if match is None or int(match[1]) > 23 or int(match[2]) not in (0, 15, 30, 45):
+        raise ValueError(
+            f"{text!r} is not a time on the quarter hour such as 07:00 or 07:30"
+        )
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
 def _working_hours(text: str) -> str:
     from reminders.slots import WorkingHours
 
@@ -691,6 +704,16 @@ SETTINGS: tuple[Setting, ...] = (
         "'warmline followups place' and after each reminder pass of the workers. "
         "It also makes 'warmline accounts connect' ask for calendar write access.",
         _boolean,
+    ),
+    Setting(
+        "digest_time",
+        Scope.WORKSPACE,
+        "",
+        "HH:MM local time, on the quarter hour",
+        "Time at which the workers send each staff member of the workspace their "
+        "digest, in the staff member's own time zone; empty for the process "
+        "setting digest_hour.",
+        _quarter_hour_time,
     ),
     Setting(
         "working_hours",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -44,9 +45,17 @@ def workspace_settings(session: Session, workspace: Workspace | int) -> dict[str
 
 
 def set_workspace_setting(
-    session: Session, workspace: Workspace, name: str, text: str
+    session: Session,
+    workspace: Workspace,
+    name: str,
+    text: str,
+    check_order: bool = True,
 ) -> Any:
-    """Parse and store one workspace setting; return the stored value."""
+    """Parse and store one workspace setting; return the stored value.
+
+    With `check_order` False the caller has checked ORDERED_PAIRS on the
+    values it stores together (see `ordering_errors`).
+    """
     setting = BY_NAME.get(name)
     if setting is not None and setting.scope is not Scope.WORKSPACE:
         raise SettingError(
@@ -54,7 +63,8 @@ def set_workspace_setting(
             f"{setting.env_var} instead"
         )
     value = parse_setting(name, text)
-    _check_thresholds(session, workspace, name, value)
+    if check_order:
+        _check_thresholds(session, workspace, name, value)
     row = session.scalar(
         select(WorkspaceSetting).where(
             WorkspaceSetting.workspace_id == workspace.id,
@@ -75,22 +85,34 @@ ORDERED_PAIRS = (
 """Pairs of settings whose first must stay below its second."""
 
 
+def ordering_errors(values: Mapping[str, Any]) -> dict[str, str]:
+    """Return an error for each pair of ORDERED_PAIRS that `values` (every
+    workspace setting) puts out of order, keyed by the pair's lower setting."""
+    errors = {}
+    for lower, higher in ORDERED_PAIRS:
+        if values[lower] >= values[higher]:
+            errors[lower] = (
+                f"{lower} {values[lower]} must be below {higher} "
+                f"{values[higher]}; lower {lower} or raise {higher} first"
+            )
+    return errors
+
+
 def _check_thresholds(
     session: Session, workspace: Workspace, name: str, value: Any
 ) -> None:
-    """Reject a value that would put a lower setting of ORDERED_PAIRS at or
-    above its higher one."""
-    pairs = [pair for pair in ORDERED_PAIRS if name in pair[:2]]
-    if not pairs:
+    """Reject a value that would put a pair of ORDERED_PAIRS out of order."""
+    if not any(name in pair for pair in ORDERED_PAIRS):
         return
     current = workspace_settings(session, workspace)
     current[name] = value
-    for lower, higher in pairs:
-        if current[lower] >= current[higher]:
-            raise SettingError(
-                f"{lower} {current[lower]} must be below {higher} "
-                f"{current[higher]}; lower {lower} or raise {higher} first"
-            )
+    errors = [
+        message
+        for lower, message in ordering_errors(current).items()
+        if name in next(pair for pair in ORDERED_PAIRS if pair[0] == lower)
+    ]
+    if errors:
+        raise SettingError(errors[0])
 
 
 def staff_addresses(session: Session, workspace: Workspace) -> dict[str, int]:

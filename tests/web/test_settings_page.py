@@ -186,3 +186,39 @@ def test_settings_working_hours(admin_client, clinic, sessions):
     assert stored(sessions, clinic.workspace_id)["working_hours"] == (
         "mon-thu 08:00-16:00; fri 08:00-12:00"
     )
+
+
+def test_settings_digest_time(admin_client, clinic, sessions):
+    rejected = post(admin_client, digest_time="07:10")
+    saved = post(admin_client, digest_time="7:30")
+    cleared = stored(sessions, clinic.workspace_id)["digest_time"]
+    post(admin_client, digest_time="")
+
+    assert rejected.status_code == 422
+    error = rejected.text.split('id="error-digest_time">')[1]
+    assert error.startswith(
+        "Invalid value: &#39;07:10&#39; is not a time on the quarter"
+    )
+    assert saved.status_code == 303
+    assert cleared == "07:30"
+    assert stored(sessions, clinic.workspace_id)["digest_time"] == ""
+
+
+def test_settings_pairs_stay_ordered(admin_client, clinic, sessions):
+    tiers = post(admin_client, tier_2_referrals="12")
+    thresholds = post(admin_client, review_threshold="0.9")
+    # Both of a pair may move at once, in either order of the form.
+    saved = post(admin_client, tier_1_referrals="30", tier_2_referrals="12")
+
+    assert tiers.status_code == 422
+    error = tiers.text.split('id="error-tier_2_referrals">')[1]
+    assert error.startswith(
+        "Invalid value: tier_2_referrals 12 must be below tier_1_referrals 12"
+    )
+    assert thresholds.status_code == 422
+    assert "review_threshold 0.9 must be below confirm_threshold 0.85" in (
+        thresholds.text
+    )
+    assert saved.status_code == 303
+    assert stored(sessions, clinic.workspace_id)["tier_2_referrals"] == 12
+    assert stored(sessions, clinic.workspace_id)["tier_1_referrals"] == 30

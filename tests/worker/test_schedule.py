@@ -57,17 +57,42 @@ def test_digest_due_at_local_hour(zone, utc_due):
     day = dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
     ticks = [day + dt.timedelta(minutes=15 * n) for n in range(96)]
 
-    due_at = [tick for tick in ticks if schedule.due_digests([(1, zone)], tick, 7)]
+    seven = dt.time(7)
+    due_at = [tick for tick in ticks if schedule.due_digests([(1, zone, seven)], tick)]
 
     assert due_at == [utc_due]
-    assert schedule.due_digests([(1, zone)], utc_due, 7) == [(1, dt.date(2026, 12, 4))]
+    assert schedule.due_digests([(1, zone, seven)], utc_due) == [
+        (1, dt.date(2026, 12, 4))
+    ]
 
 
 def test_late_tick_still_in_quarter():
     tick = dt.datetime(2026, 12, 4, 13, 9, 40, tzinfo=dt.UTC)
 
-    assert schedule.due_digests([(3, "America/Chicago")], tick, 7) == [
+    assert schedule.due_digests([(3, "America/Chicago", dt.time(7))], tick) == [
         (3, dt.date(2026, 12, 4))
+    ]
+
+
+def test_digest_due_at_workspace_time():
+    day = dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
+    ticks = [day + dt.timedelta(minutes=15 * n) for n in range(96)]
+    times = schedule.digest_times({1: "06:45", 2: ""}, 7)
+    members = [
+        (10, "America/Chicago", times[1]),
+        (20, "America/Chicago", times[2]),
+    ]
+
+    due = [
+        (tick, member_id)
+        for tick in ticks
+        for member_id, _date in schedule.due_digests(members, tick)
+    ]
+
+    assert times == {1: dt.time(6, 45), 2: dt.time(7)}
+    assert due == [
+        (dt.datetime(2026, 12, 4, 12, 45, tzinfo=dt.UTC), 10),
+        (dt.datetime(2026, 12, 4, 13, 0, tzinfo=dt.UTC), 20),
     ]
 
 

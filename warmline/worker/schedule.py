@@ -9,7 +9,8 @@ send one task per account or digest that is due:
   sync_interval_minutes, taken from a hash of its id, so the syncs are
   spread over the interval instead of starting together;
 - every 15 minutes, `warmline.schedule_digests` sends the digest of each
-  staff member whose local time has just reached digest_hour;
+  staff member whose local time has just reached their workspace's
+  digest_time, or digest_hour where that is not set;
 - daily at reminders_hour UTC, `warmline.schedule_reminders` sends one
   reminder pass per workspace.
 - every 10 minutes, `warmline.renew_push` creates and renews the push
@@ -93,23 +94,36 @@ def due_syncs(
     return due
 
 
+def digest_times(
+    workspace_times: dict[int, str], digest_hour: int
+) -> dict[int, dt.time]:
+    """Map workspaces to their digest time: their digest_time setting ("HH:MM")
+    where set, else `digest_hour`:00 (the process setting)."""
+    default = dt.time(digest_hour)
+    return {
+        workspace_id: dt.time.fromisoformat(text) if text else default
+        for workspace_id, text in workspace_times.items()
+    }
+
+
 def due_digests(
-    members: Iterable[tuple[int, str]], tick: dt.datetime, hour: int
+    members: Iterable[tuple[int, str, dt.time]], tick: dt.datetime
 ) -> list[tuple[int, dt.date]]:
     """Return (staff member id, local date) of the digests due in this tick.
 
-    `members` holds (id, IANA time zone).  A digest is due when the member's
-    local time at the tick, floored to the quarter hour, lies in the first
-    quarter of `hour`.  Over a day each member is due once, on the tick
-    where their local clock reads hour:00, except on a day whose change of
-    daylight saving time skips or repeats that hour.
+    `members` holds (id, IANA time zone, local digest time on the quarter
+    hour).  A digest is due when the member's local time at the tick,
+    floored to the quarter hour, is their digest time.  Over a day each
+    member is due once, except on a day whose change of daylight saving
+    time skips or repeats that time.
     """
     quarter = DIGEST_TICK_MINUTES * 60
     floored = int(tick.timestamp()) // quarter * quarter
     moment = dt.datetime.fromtimestamp(floored, dt.UTC)
     due = []
-    for member_id, zone in members:
+    for member_id, zone, at in members:
         local = moment.astimezone(zoneinfo.ZoneInfo(zone))
-        if local.hour == hour and local.minute < DIGEST_TICK_MINUTES:
+        start = local.replace(hour=at.hour, minute=at.minute, second=0)
+        if start <= local < start + dt.timedelta(minutes=DIGEST_TICK_MINUTES):
             due.append((member_id, local.date()))
     return due

@@ -330,11 +330,17 @@ def schedule_digests(self: WarmlineTask) -> int:
     """Send the digests of the staff members whose digest hour has come."""
     runtime = self.runtime
     with runtime.sessions() as session:
-        members = session.execute(select(StaffMember.id, StaffMember.timezone)).all()
+        members = session.execute(
+            select(StaffMember.id, StaffMember.timezone, StaffMember.workspace_id)
+        ).all()
+        workspace_times = {
+            workspace_id: workspace_settings(session, workspace_id)["digest_time"]
+            for workspace_id in {row.workspace_id for row in members}
+        }
+    times = schedule.digest_times(workspace_times, runtime.settings.digest_hour)
     due = schedule.due_digests(
-        [(row.id, row.timezone) for row in members],
+        [(row.id, row.timezone, times[row.workspace_id]) for row in members],
         utcnow(),
-        runtime.settings.digest_hour,
     )
     for member_id, local_date in due:
         self.app.send_task(

@@ -16,7 +16,11 @@ from sqlalchemy.orm import Session
 from warmline import audit
 from warmline.models import Workspace
 from warmline.settings import BY_NAME, Scope, Setting
-from warmline.workspaces import set_workspace_setting, workspace_settings
+from warmline.workspaces import (
+    ordering_errors,
+    set_workspace_setting,
+    workspace_settings,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +48,7 @@ GROUPS = (
         "Reminders",
         _workspace_settings(
             "loop_close_days",
+            "digest_time",
             "stale_sync_hours",
             "working_hours",
             "follow_up_event_minutes",
@@ -63,6 +68,7 @@ EXAMPLES = {
     "own_domains": "brookside-pt.example; brookside.example",
     "blocklist": "noreply@lab.example; newsletters.example",
     "loop_close_days": "14",
+    "digest_time": "07:30",
     "tier_1_referrals": "12",
     "tier_2_referrals": "4",
     "stale_sync_hours": "24",
@@ -143,7 +149,7 @@ def fixed_values(digest_hour: int) -> list[Fixed]:
     digest = BY_NAME["digest_hour"]
     return [
         Fixed(
-            "Digest time",
+            "Digest time when digest_time is empty",
             f"{digest_hour:02d}:00 in each staff member's time zone",
             f"process setting digest_hour, environment variable {digest.env_var}",
         ),
@@ -187,9 +193,15 @@ def save_settings(
     if errors:
         return [], errors
     current = workspace_settings(session, workspace)
+    errors = ordering_errors({**current, **parsed})
+    if errors:
+        return [], {name: f"Invalid value: {error}." for name, error in errors.items()}
     changed = [name for name, value in parsed.items() if value != current[name]]
     for name in changed:
-        stored = set_workspace_setting(session, workspace, name, form[name])
+        # Checked together above, so that two settings of a pair can move at once.
+        stored = set_workspace_setting(
+            session, workspace, name, form[name], check_order=False
+        )
         audit.record(
             session,
             actor,

@@ -94,28 +94,41 @@ def kept_newest_reviews(
 
 
 def kept_follow_ups_due(
-    kept: KeptResults, db: Session, workspace_id: int, now: dt.datetime, limit: int
+    kept: KeptResults,
+    db: Session,
+    workspace_id: int,
+    now: dt.datetime,
+    today: dt.date,
+    limit: int,
 ) -> FollowUpsDue:
-    """Return the open follow-ups of every staff member due by `now`'s UTC day."""
+    """Return the open follow-ups of every staff member due by `today`.
+
+    `today` is the reader's local date, so one result is kept per date.
+    """
     return kept.get(
         db,
         workspace_id,
-        f"follow_ups_due:{limit}",
+        f"follow_ups_due:{limit}:{today.isoformat()}",
         now,
-        lambda: follow_ups_due(db, workspace_id, now.date(), limit),
+        lambda: follow_ups_due(db, workspace_id, today, limit),
     ).value
 
 
 def kept_open_loops(
-    kept: KeptResults, db: Session, workspace_id: int, now: dt.datetime, limit: int
+    kept: KeptResults,
+    db: Session,
+    workspace_id: int,
+    now: dt.datetime,
+    today: dt.date,
+    limit: int,
 ) -> OpenLoops:
-    """Return the workspace's open referral loops as of `now`'s UTC day."""
+    """Return the workspace's open referral loops as of `today`, the reader's date."""
     return kept.get(
         db,
         workspace_id,
-        f"open_loops:{limit}",
+        f"open_loops:{limit}:{today.isoformat()}",
         now,
-        lambda: open_loops(db, workspace_id, now.date(), limit),
+        lambda: open_loops(db, workspace_id, today, limit),
     ).value
 
 
@@ -207,8 +220,12 @@ def prime_in_background(
                     kept_weekly_chart(kept, db, workspace.id, now)
                     kept_listing_order(kept, db, workspace.id, now)
                     kept_source_facets(kept, db, workspace, now)
-                    kept_follow_ups_due(kept, db, workspace.id, now, follow_ups_shown)
-                    kept_open_loops(kept, db, workspace.id, now, loops_shown)
+                    # For readers in UTC; other time zones compute theirs.
+                    today = now.date()
+                    kept_follow_ups_due(
+                        kept, db, workspace.id, now, today, follow_ups_shown
+                    )
+                    kept_open_loops(kept, db, workspace.id, now, today, loops_shown)
         except SQLAlchemyError as error:
             log.warning("priming the kept figures failed", error=type(error).__name__)
 

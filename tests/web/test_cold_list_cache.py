@@ -194,8 +194,8 @@ def test_priming_computes_before_the_first_request(app, demo, sessions):
             "review_count",
             "weekly_chart",
             "listing_order",
-            "follow_ups_due:25",
-            "open_loops:10",
+            f"follow_ups_due:25:{AS_OF.date().isoformat()}",
+            f"open_loops:10:{AS_OF.date().isoformat()}",
         )
         for name in names:
             kept = state.kept.get(

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from tests.web.conftest import csrf_token, new_client, web_settings
 from tests.web.factories import FakeClock
 from warmline.models import Referral, ReferralSource
+from warmline.web_models import SourceUpload
 
 GOOD = (
     "type,name,practice,title,emails,owner,cadence_days\n"
@@ -234,13 +235,14 @@ def test_patient_column_rejects_referral_file(admin_client, clinic, sessions):
     before = referral_total(sessions)
     content = "date,practice,patient_name\n2026-11-02,Alpha Family Medicine,Ann\n"
 
-    preview = admin_client.get(
-        upload(admin_client, content, "referrals.csv", "referrals").headers["location"]
-    )
+    response = upload(admin_client, content, "referrals.csv", "referrals")
 
-    errors = preview.text.split('id="file-errors"')[1]
-    assert "patient data" in errors
-    assert "Import " not in preview.text
+    assert response.status_code == 400
+    assert "was not stored" in response.text
+    assert "patient data" in response.text
+    with sessions() as session:
+        kept = session.scalars(select(SourceUpload.content)).all()
+    assert not any("patient_name" in text for text in kept)
     assert referral_total(sessions) == before
 
 

@@ -192,3 +192,40 @@ def test_loop_count_follows_setting(admin_client, clinic, sessions):
     assert loops["overdue"] == 0
     assert loops["loops"][0]["due_on"] == "2026-12-12"
     assert re.search(r"0 overdue", section(page, "loops-heading"))
+
+
+def test_action_returns_to_filtered_page(admin_client, clinic):
+    mine = post(
+        admin_client,
+        f"/followups/{clinic.follow_up_id}/snooze",
+        period="2w",
+        return_to="/?followups=mine",
+    )
+    elsewhere = post(
+        admin_client,
+        f"/referrals/{clinic.referral_id}/close",
+        return_to="https://elsewhere.example/",
+    )
+
+    assert mine.headers["location"] == "/?followups=mine#followups-heading"
+    assert elsewhere.headers["location"] == "/#loops-heading"
+
+
+def test_closing_last_referral_closes_its_follow_up(member_client, clinic, sessions):
+    with sessions.begin() as session:
+        referral_row = session.get_one(Referral, clinic.referral_id)
+        reminder = FollowUp(
+            workspace_id=clinic.workspace_id,
+            source_id=referral_row.source_id,
+            staff_member_id=clinic.staff_id,
+            reason="close_loop",
+            due_on=NOW.date(),
+        )
+        session.add(reminder)
+        session.flush()
+        reminder_id = reminder.id
+
+    post(member_client, f"/referrals/{clinic.referral_id}/close")
+
+    assert follow_up(sessions, reminder_id).status is FollowUpStatus.DONE
+    assert follow_up(sessions, clinic.follow_up_id).status is FollowUpStatus.OPEN

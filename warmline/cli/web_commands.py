@@ -98,7 +98,8 @@ def users_group() -> None:
     type=click.Choice([role.value for role in WebRole]),
     default=WebRole.MEMBER.value,
     show_default=True,
-    help="admin may also import sources; member reviews and reads.",
+    help="admin may also import sources and referrals, change settings and "
+    "read the audit log; member reviews, reads and acts on follow-ups.",
 )
 @click.password_option(
     "--password",

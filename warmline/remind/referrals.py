@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session, aliased
 
 from reminders import (
     REFERRAL_COLUMNS,
+    ClosedBy,
     DirectoryEntry,
     OpenLoop,
+    Reason,
     SourceDirectory,
     SourceProfile,
     SourceQuery,
@@ -24,11 +26,14 @@ from reminders import (
 )
 from warmline.csvfile import CsvInputError, read_rows
 from warmline.models import (
+    FollowUp,
+    FollowUpStatus,
     Referral,
     ReferralSource,
     Workspace,
 )
 from warmline.remind.errors import ReminderError
+from warmline.remind.followups import follow_up_basis
 from warmline.remind.state import (
     load_state,
 )
@@ -86,16 +91,22 @@ def reject_patient_columns(path: Path) -> None:
             header = next(csv.reader(handle), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return  # read_rows reports these with the file and line
+    message = patient_column_error(header)
+    if message is not None:
+        raise CsvInputError(path, 1, message)
+
+
+def patient_column_error(header: Iterable[str]) -> str | None:
+    """Return the error for the first column name that looks like patient data."""
     for name in header:
         meaning = patient_column(name)
         if meaning is not None:
-            raise CsvInputError(
-                path,
-                1,
+            return (
                 f"column {name!r} looks like patient data ({meaning}); remove it: "
                 "a referrals file carries only dates, referring sources, counts "
-                "and opaque referral ids",
+                "and opaque referral ids"
             )
+    return None
 
 
 def source_directory(session: Session, workspace: Workspace) -> SourceDirectory:
@@ -231,7 +242,36 @@ def close_referral(
         )
     referral.closed_at = now
     session.flush()
+    _close_loop_follow_ups(session, workspace, referral.source_id, now)
     return referral
+
+
+def _close_loop_follow_ups(
+    session: Session, workspace: Workspace, source_id: int, now: dt.datetime
+) -> None:
+    """Mark done the source's open close_loop follow-ups once none of its
+    referrals is open, as the reminder pass would on its next run."""
+    still_open = session.scalar(
+        select(Referral.id).where(
+            Referral.workspace_id == workspace.id,
+            Referral.source_id == source_id,
+            Referral.closed_at.is_(None),
+        )
+    )
+    if still_open is not None:
+        return
+    for follow_up in session.scalars(
+        select(FollowUp).where(
+            FollowUp.workspace_id == workspace.id,
+            FollowUp.source_id == source_id,
+            FollowUp.reason == Reason.CLOSE_LOOP.value,
+            FollowUp.status == FollowUpStatus.OPEN,
+        )
+    ):
+        follow_up.status = FollowUpStatus.DONE
+        follow_up.closed_at = now
+        follow_up_basis(session, follow_up).closed_by = ClosedBy.STAFF.value
+    session.flush()
 
 
 def loop_rows(

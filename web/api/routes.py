@@ -40,6 +40,7 @@ from web.pages.common import MAX_ID, RowId, client_address, not_found
 from web.pages.imports import read_upload
 from web.pages.review import actor
 from web.pages.signin import set_session_cookie
+from web.pages.tasks import local_today
 from web.services import imports
 from web.services.accounts import account_overviews
 from web.services.sources import SourceSearch, SourceStatus, get_source
@@ -290,7 +291,7 @@ async def api_upload(
             413 if len(data) > state.config.upload_max_bytes else 422, str(error)
         ) from error
     db.commit()
-    today = state.config.clock().date()
+    today = local_today(request, principal)
     preview = imports.preview_upload(
         state.sessions, principal.workspace_id, upload, today
     )
@@ -306,9 +307,11 @@ def api_upload_preview(
         raise not_found("upload")
     preview = None
     if upload.imported_at is None:
-        state = web_state(request)
         preview = imports.preview_upload(
-            state.sessions, principal.workspace_id, upload, state.config.clock().date()
+            web_state(request).sessions,
+            principal.workspace_id,
+            upload,
+            local_today(request, principal),
         )
     return upload_out(upload, preview)
 
@@ -326,7 +329,7 @@ def api_upload_confirm(
         raise not_found("upload")
     if upload.imported_at is not None:
         raise HTTPException(409, "This file was imported already.")
-    today = web_state(request).config.clock().date()
+    today = local_today(request, principal)
     try:
         imports.import_upload(db, principal.workspace_id, upload, today)
     except CsvInputError as error:

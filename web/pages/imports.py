@@ -12,6 +12,7 @@ from warmline.csvfile import CsvInputError
 from warmline.web_models import UploadKind
 from web.auth import Db, FormAdmin, PageAdmin, web_state
 from web.pages.common import RowId, not_found, see_other
+from web.pages.tasks import local_today
 from web.rendering import render
 from web.services import imports
 
@@ -68,9 +69,11 @@ def import_preview(
         raise not_found("upload")
     preview = None
     if upload.imported_at is None:
-        state = web_state(request)
         preview = imports.preview_upload(
-            state.sessions, principal.workspace_id, upload, state.config.clock().date()
+            web_state(request).sessions,
+            principal.workspace_id,
+            upload,
+            local_today(request, principal),
         )
     context = {"upload": upload, "preview": preview}
     return render(request, "import_preview.html", principal, context)
@@ -85,7 +88,7 @@ def import_confirm(
         raise not_found("upload")
     if upload.imported_at is not None:
         raise HTTPException(409, "This file was imported already.")
-    today = web_state(request).config.clock().date()
+    today = local_today(request, principal)
     try:
         imports.import_upload(db, principal.workspace_id, upload, today)
     except CsvInputError as error:

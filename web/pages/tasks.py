@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from warmline.remind.errors import ReminderError
 from warmline.remind.snooze_links import PERIODS
 from web.auth import Db, FormUser, Principal, web_state
-from web.pages.common import RowId, not_found, see_other
+from web.pages.common import RowId, local_path, not_found, see_other
 from web.services import tasks
 
 router = APIRouter()
@@ -42,16 +42,30 @@ def task_errors(what: str) -> Iterator[None]:
         raise HTTPException(409, f"{error}.") from None
 
 
+ReturnTo = Annotated[str, Form(max_length=200)]
+"""The Today page's path with its query, to return to after the action."""
+
+
+def back(return_to: str, section: str) -> Response:
+    """Redirect to `return_to` on this site (else Today) at `section`."""
+    path = local_path(return_to).split("#", 1)[0]
+    return see_other(f"{path}#{section}")
+
+
 @router.post("/followups/{follow_up_id}/done")
 def follow_up_done(
-    request: Request, db: Db, principal: FormUser, follow_up_id: RowId
+    request: Request,
+    db: Db,
+    principal: FormUser,
+    follow_up_id: RowId,
+    return_to: ReturnTo = "/",
 ) -> Response:
     now = web_state(request).config.clock()
     actor = audit_actor(principal)
     with task_errors("follow-up"):
         tasks.complete(db, actor, principal.workspace_id, follow_up_id, now)
     db.commit()
-    return see_other("/#followups-heading")
+    return back(return_to, "followups-heading")
 
 
 @router.post("/followups/{follow_up_id}/snooze")
@@ -61,6 +75,7 @@ def follow_up_snooze(
     principal: FormUser,
     follow_up_id: RowId,
     period: Annotated[str, Form()],
+    return_to: ReturnTo = "/",
 ) -> Response:
     if period not in PERIODS:
         raise HTTPException(
@@ -72,16 +87,20 @@ def follow_up_snooze(
     with task_errors("follow-up"):
         tasks.snooze(db, actor, workspace_id, follow_up_id, period, today)
     db.commit()
-    return see_other("/#followups-heading")
+    return back(return_to, "followups-heading")
 
 
 @router.post("/referrals/{referral_id}/close")
 def referral_close(
-    request: Request, db: Db, principal: FormUser, referral_id: RowId
+    request: Request,
+    db: Db,
+    principal: FormUser,
+    referral_id: RowId,
+    return_to: ReturnTo = "/",
 ) -> Response:
     now = web_state(request).config.clock()
     actor = audit_actor(principal)
     with task_errors("referral"):
         tasks.close_loop(db, actor, principal.workspace_id, referral_id, now)
     db.commit()
-    return see_other("/#loops-heading")
+    return back(return_to, "loops-heading")

@@ -43,19 +43,26 @@ def today_page(
     kept_results = web_state(request).kept
     kept = kept_cold_list(kept_results, db, workspace, now)
     workspace_id = principal.workspace_id
+    # Due dates and overdue days are counted on the reader's own date.
+    today = local_today(request, principal)
     mine = followups == "mine" and principal.staff_member_id is not None
     if mine:
         due = follow_ups_due(
-            db, workspace_id, now.date(), FOLLOW_UPS_SHOWN, principal.staff_member_id
+            db, workspace_id, today, FOLLOW_UPS_SHOWN, principal.staff_member_id
         )
     else:
-        due = kept_follow_ups_due(kept_results, db, workspace_id, now, FOLLOW_UPS_SHOWN)
+        due = kept_follow_ups_due(
+            kept_results, db, workspace_id, now, today, FOLLOW_UPS_SHOWN
+        )
     context = {
         "follow_ups": due,
         "follow_ups_mine": mine,
+        "return_to": "/?followups=mine" if mine else "/",
         "periods": PERIODS,
-        "today": local_today(request, principal),
-        "loops": kept_open_loops(kept_results, db, workspace_id, now, LOOPS_SHOWN),
+        "today": today,
+        "loops": kept_open_loops(
+            kept_results, db, workspace_id, now, today, LOOPS_SHOWN
+        ),
         "cold": kept.value[:COLD_SHOWN],
         "cold_total": len(kept.value),
         "cold_as_of": kept.computed_at,

@@ -10,8 +10,10 @@ leave unchanged.
 from __future__ import annotations
 
 import contextlib
+import csv
 import dataclasses
 import datetime as dt
+import io
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -86,6 +88,15 @@ def store_upload(
         ) from error
     if "\x00" in content:
         raise UploadError(f"{filename} contains NUL bytes; it is not a CSV file")
+    if kind is UploadKind.REFERRALS:
+        # Checked before the file is stored, so that no patient data is kept.
+        try:
+            header = next(csv.reader(io.StringIO(content)), [])
+        except csv.Error:
+            header = []  # the preview reports the file's CSV error
+        message = referrals.patient_column_error(header)
+        if message is not None:
+            raise UploadError(f"{filename} was not stored: {message}")
     upload = SourceUpload(
         workspace_id=workspace_id,
         user_id=user_id,

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from web.api import schemas
-from web.auth import ApiUser, Db, web_state
+from web.auth import ApiUser, Db
 from web.pages.common import RowId
-from web.pages.tasks import audit_actor, local_today, task_errors
+from web.pages.tasks import local_today, perform
 from web.services import tasks
 
 router = APIRouter()
@@ -63,11 +63,7 @@ def api_follow_up_done(
     request: Request, db: Db, principal: ApiUser, follow_up_id: RowId
 ) -> Response:
     """Mark an open follow-up done."""
-    now = web_state(request).config.clock()
-    actor = audit_actor(principal)
-    with task_errors("follow-up"):
-        tasks.complete(db, actor, principal.workspace_id, follow_up_id, now)
-    db.commit()
+    perform(request, db, principal, "done", follow_up_id)
     return Response(status_code=204)
 
 
@@ -80,12 +76,7 @@ def api_follow_up_snooze(
     body: schemas.SnoozeIn,
 ) -> Response:
     """Move an open follow-up's due date 2 weeks, 1 month or 3 months on."""
-    today = local_today(request, principal)
-    actor = audit_actor(principal)
-    workspace_id = principal.workspace_id
-    with task_errors("follow-up"):
-        tasks.snooze(db, actor, workspace_id, follow_up_id, body.period, today)
-    db.commit()
+    perform(request, db, principal, "snooze", follow_up_id, body.period)
     return Response(status_code=204)
 
 
@@ -125,9 +116,5 @@ def api_referral_close(
     request: Request, db: Db, principal: ApiUser, referral_id: RowId
 ) -> Response:
     """Record that a referral's outcome was reported back to its source."""
-    now = web_state(request).config.clock()
-    actor = audit_actor(principal)
-    with task_errors("referral"):
-        tasks.close_loop(db, actor, principal.workspace_id, referral_id, now)
-    db.commit()
+    perform(request, db, principal, "close", referral_id)
     return Response(status_code=204)

@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
@@ -52,6 +52,34 @@ def back(return_to: str, section: str) -> Response:
     return see_other(f"{path}#{section}")
 
 
+def perform(
+    request: Request,
+    db: Db,
+    principal: Principal,
+    action: Literal["done", "snooze", "close"],
+    row_id: int,
+    period: str = "",
+) -> None:
+    """Run one task action for the signed-in user and commit it.
+
+    "done" and "snooze" take a follow-up id, "close" a referral id.  Raises
+    HTTPException 404 for an id of no row of the user's workspace and 409
+    for a row no longer open.
+    """
+    actor = audit_actor(principal)
+    now = web_state(request).config.clock()
+    workspace_id = principal.workspace_id
+    with task_errors("referral" if action == "close" else "follow-up"):
+        if action == "done":
+            tasks.complete(db, actor, workspace_id, row_id, now)
+        elif action == "snooze":
+            today = local_today(request, principal)
+            tasks.snooze(db, actor, workspace_id, row_id, period, today)
+        else:
+            tasks.close_loop(db, actor, workspace_id, row_id, now)
+    db.commit()
+
+
 @router.post("/followups/{follow_up_id}/done")
 def follow_up_done(
     request: Request,
@@ -60,11 +88,7 @@ def follow_up_done(
     follow_up_id: RowId,
     return_to: ReturnTo = "/",
 ) -> Response:
-    now = web_state(request).config.clock()
-    actor = audit_actor(principal)
-    with task_errors("follow-up"):
-        tasks.complete(db, actor, principal.workspace_id, follow_up_id, now)
-    db.commit()
+    perform(request, db, principal, "done", follow_up_id)
     return back(return_to, "followups-heading")
 
 
@@ -81,12 +105,7 @@ def follow_up_snooze(
         raise HTTPException(
             422, f"Unknown snooze period {period!r}; choose 2w, 1m or 3m."
         )
-    today = local_today(request, principal)
-    actor = audit_actor(principal)
-    workspace_id = principal.workspace_id
-    with task_errors("follow-up"):
-        tasks.snooze(db, actor, workspace_id, follow_up_id, period, today)
-    db.commit()
+    perform(request, db, principal, "snooze", follow_up_id, period)
     return back(return_to, "followups-heading")
 
 
@@ -98,9 +117,5 @@ def referral_close(
     referral_id: RowId,
     return_to: ReturnTo = "/",
 ) -> Response:
-    now = web_state(request).config.clock()
-    actor = audit_actor(principal)
-    with task_errors("referral"):
-        tasks.close_loop(db, actor, principal.workspace_id, referral_id, now)
-    db.commit()
+    perform(request, db, principal, "close", referral_id)
     return back(return_to, "loops-heading")

@@ -53,6 +53,7 @@ from web.services.touchpoints import (
 from web.sessions import SESSION_COOKIE
 from web.summaries import find_sources, kept_cold_list
 from web.text import clean_text
+from web.transactions import commit_retrying
 from web.users import staff_member_id
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -196,11 +197,15 @@ def api_decide(
     """Confirm or reject touchpoints; none changes if one id is not found."""
     action = DecisionAction(body.action)
     now = web_state(request).config.clock()
+    ids = body.touchpoint_ids
     try:
-        outcome = review.decide(db, actor(principal), body.touchpoint_ids, action, now)
+        outcome = commit_retrying(
+            db,
+            lambda: review.decide(db, actor(principal), ids, action, now),
+            "review.decide",
+        )
     except review.NotFoundError as error:
         raise not_found("touchpoint") from error
-    db.commit()
     return schemas.DecisionResultOut(
         decided=sorted(touchpoint.id for touchpoint in outcome.touchpoints),
         status="confirmed" if action is DecisionAction.CONFIRM else "rejected",
@@ -222,14 +227,22 @@ def api_reassign(
     """Link the activity to another practice or person; returns the new link."""
     now = web_state(request).config.clock()
     try:
-        outcome = review.reassign(
-            db, actor(principal), touchpoint_id, body.practice_id, body.person_id, now
+        outcome = commit_retrying(
+            db,
+            lambda: review.reassign(
+                db,
+                actor(principal),
+                touchpoint_id,
+                body.practice_id,
+                body.person_id,
+                now,
+            ),
+            "review.reassign",
         )
     except review.NotFoundError as error:
         raise HTTPException(404, str(error)) from error
     except review.DecisionError as error:
         raise HTTPException(422, str(error)) from error
-    db.commit()
     view = get_touchpoint(db, principal.workspace_id, outcome.touchpoints[0].id)
     assert view is not None
     return touchpoint_out(view)

@@ -20,6 +20,7 @@ from web.auth import Db, FormUser, PageUser, Principal, web_state
 from web.pages.common import MAX_ID, RowId, local_path, not_found, see_other
 from web.rendering import render
 from web.services.touchpoints import TouchpointFilter, list_touchpoints
+from web.transactions import commit_retrying
 
 router = APIRouter()
 
@@ -79,12 +80,15 @@ def review_decide(
         return see_other(local_path(next))
     now = web_state(request).config.clock()
     try:
-        outcome = review.decide(db, actor(principal), ids, action, now)
+        outcome = commit_retrying(
+            db,
+            lambda: review.decide(db, actor(principal), ids, action, now),
+            "review.decide",
+        )
     except review.NotFoundError as error:
         raise not_found("touchpoint") from error
     except review.DecisionError as error:
         raise HTTPException(422, str(error)) from error
-    db.commit()
     return see_other(
         _after(next, action, len(outcome.touchpoints), len(outcome.lessons))
     )
@@ -114,13 +118,16 @@ def review_reassign(
         raise not_found("practice")
     now = web_state(request).config.clock()
     try:
-        outcome = review.reassign(
-            db, actor(principal), touchpoint_id, practice_id, person_id, now
+        outcome = commit_retrying(
+            db,
+            lambda: review.reassign(
+                db, actor(principal), touchpoint_id, practice_id, person_id, now
+            ),
+            "review.reassign",
         )
     except review.NotFoundError as error:
         raise HTTPException(404, f"{error}; reload the page") from error
     except review.DecisionError as error:
         raise HTTPException(422, str(error)) from error
-    db.commit()
     learned = len(outcome.lessons)
     return see_other(_after(next, DecisionAction.REASSIGN, 1, learned))

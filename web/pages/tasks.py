@@ -16,6 +16,7 @@ from warmline.remind.snooze_links import PERIODS
 from web.auth import Db, FormUser, Principal, web_state
 from web.pages.common import RowId, local_path, not_found, see_other
 from web.services import tasks
+from web.transactions import commit_retrying
 
 router = APIRouter()
 
@@ -68,16 +69,19 @@ def perform(
     """
     actor = audit_actor(principal)
     now = web_state(request).config.clock()
+    today = local_today(request, principal)
     workspace_id = principal.workspace_id
-    with task_errors("referral" if action == "close" else "follow-up"):
+
+    def work() -> None:
         if action == "done":
             tasks.complete(db, actor, workspace_id, row_id, now)
         elif action == "snooze":
-            today = local_today(request, principal)
             tasks.snooze(db, actor, workspace_id, row_id, period, today)
         else:
             tasks.close_loop(db, actor, workspace_id, row_id, now)
-    db.commit()
+
+    with task_errors("referral" if action == "close" else "follow-up"):
+        commit_retrying(db, work, f"task.{action}")
 
 
 @router.post("/followups/{follow_up_id}/done")

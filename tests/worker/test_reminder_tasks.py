@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import zoneinfo
 
 from sqlalchemy import select
@@ -73,3 +74,51 @@ def test_reminders_then_digest_through_worker(
     assert len(received) == 1
     assert received[0]["To"] == f"Sam Ortiz <{SAM}>"
     assert [claim.status for claim in claims] == ["sent"]
+
+
+def quarter_of(moment: dt.datetime) -> dt.time:
+    """Return the local quarter hour that `moment` falls in."""
+    return dt.time(moment.hour, moment.minute // 15 * 15)
+
+
+def test_digest_time_schedules_through_worker(
+    redis_broker, worker_database_url, worker_sessions, start_worker, tmp_path
+):
+    with running_smtp_server(tmp_path) as smtp:
+        workspace_id, sam_id = cold_clinic(worker_sessions, smtp)
+        environment = {
+            **redis_broker.environment(),
+            "WARMLINE_DATABASE_URL": worker_database_url,
+            "WARMLINE_SMTP_PASSWORD": PASSWORD,
+        }
+        start_worker("w1", environment, "--pool=solo")
+        app = producer(environment)
+        with worker_sessions() as session:
+            zone = zoneinfo.ZoneInfo(session.get_one(StaffMember, sam_id).timezone)
+        app.send_task(RUN_REMINDERS, args=(workspace_id,)).get(timeout=60)
+        # Keep clear of a quarter's end, so the worker's tick is in the same one.
+        local = dt.datetime.now(zone)
+        if local.minute % 15 == 14 and local.second > 30:
+            time.sleep(61 - local.second)
+            local = dt.datetime.now(zone)
+        now_quarter = quarter_of(local)
+        later_quarter = quarter_of(local + dt.timedelta(hours=2))
+
+        def scheduled_at(digest_time: dt.time) -> int:
+            with worker_sessions.begin() as session:
+                workspace = session.get_one(Workspace, workspace_id)
+                set_workspace_setting(
+                    session, workspace, "digest_time", digest_time.strftime("%H:%M")
+                )
+            return app.send_task("warmline.schedule_digests").get(timeout=60)
+
+        not_yet = scheduled_at(later_quarter)
+        due = scheduled_at(now_quarter)
+        deadline = time.monotonic() + 60
+        while not smtp.inbox.messages() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        received = smtp.inbox.messages()
+
+    assert not_yet == 0
+    assert due == 1
+    assert [message["To"] for message in received] == [f"Sam Ortiz <{SAM}>"]

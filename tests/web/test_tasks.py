@@ -229,3 +229,22 @@ def test_closing_last_referral_closes_its_follow_up(member_client, clinic, sessi
 
     assert follow_up(sessions, reminder_id).status is FollowUpStatus.DONE
     assert follow_up(sessions, clinic.follow_up_id).status is FollowUpStatus.OPEN
+
+
+def test_snooze_sent_twice_moves_once(member_client, clinic, sessions):
+    seen = (NOW.date() - dt.timedelta(days=1)).isoformat()
+    url = f"/followups/{clinic.follow_up_id}/snooze"
+
+    first = post(member_client, url, period="2w", due_on=seen)
+    second = post(member_client, url, period="2w", due_on=seen)
+    api = member_client.post(
+        f"/api{url}",
+        json={"period": "1m", "due_on": seen},
+        headers={"X-CSRF-Token": csrf_token(member_client)},
+    )
+
+    assert first.status_code == 303
+    assert second.status_code == 409
+    assert "moved since the page was loaded" in second.text
+    assert api.status_code == 409
+    assert follow_up(sessions, clinic.follow_up_id).due_on == dt.date(2026, 12, 15)

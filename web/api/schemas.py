@@ -209,6 +209,10 @@ class FollowUpsOut(BaseModel):
 
 class SnoozeIn(BaseModel):
     period: Literal["2w", "1m", "3m"]
+    due_on: dt.date | None = Field(
+        default=None,
+        description="the due date the client saw; with it, 409 if it has moved",
+    )
 
 
 class LoopOut(BaseModel):

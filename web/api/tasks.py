@@ -76,7 +76,7 @@ def api_follow_up_snooze(
     body: schemas.SnoozeIn,
 ) -> Response:
     """Move an open follow-up's due date 2 weeks, 1 month or 3 months on."""
-    perform(request, db, principal, "snooze", follow_up_id, body.period)
+    perform(request, db, principal, "snooze", follow_up_id, body.period, body.due_on)
     return Response(status_code=204)
 
 

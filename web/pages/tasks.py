@@ -60,10 +60,12 @@ def perform(
     action: Literal["done", "snooze", "close"],
     row_id: int,
     period: str = "",
+    seen_due_on: dt.date | None = None,
 ) -> None:
     """Run one task action for the signed-in user and commit it.
 
-    "done" and "snooze" take a follow-up id, "close" a referral id.  Raises
+    "done" and "snooze" take a follow-up id, "close" a referral id.  A
+    snooze with `seen_due_on` changes nothing if the due date has moved.  Raises
     HTTPException 404 for an id of no row of the user's workspace and 409
     for a row no longer open.
     """
@@ -76,7 +78,7 @@ def perform(
         if action == "done":
             tasks.complete(db, actor, workspace_id, row_id, now)
         elif action == "snooze":
-            tasks.snooze(db, actor, workspace_id, row_id, period, today)
+            tasks.snooze(db, actor, workspace_id, row_id, period, today, seen_due_on)
         else:
             tasks.close_loop(db, actor, workspace_id, row_id, now)
 
@@ -103,13 +105,14 @@ def follow_up_snooze(
     principal: FormUser,
     follow_up_id: RowId,
     period: Annotated[str, Form()],
+    due_on: Annotated[dt.date | None, Form()] = None,
     return_to: ReturnTo = "/",
 ) -> Response:
     if period not in PERIODS:
         raise HTTPException(
             422, f"Unknown snooze period {period!r}; choose 2w, 1m or 3m."
         )
-    perform(request, db, principal, "snooze", follow_up_id, period)
+    perform(request, db, principal, "snooze", follow_up_id, period, due_on)
     return back(return_to, "followups-heading")
 
 

@@ -27,6 +27,7 @@ from warmline.models import (
     Workspace,
 )
 from warmline.remind import followups, referrals
+from warmline.remind.errors import ReminderError
 from warmline.remind.snooze_links import SNOOZE_ACTION
 from warmline.remind.state import reminder_policy
 from warmline.reminder_models import FollowUpBasis
@@ -241,12 +242,22 @@ def snooze(
     follow_up_id: int,
     period: str,
     today: dt.date,
+    seen_due_on: dt.date | None = None,
 ) -> None:
     """Move an open follow-up's due date by `period` (2w, 1m or 3m).
 
-    Raises as `complete` does, and ReminderError for an unknown period.
+    `seen_due_on` is the due date the user saw, if known.  When the date has
+    moved since, nothing changes and ReminderError is raised, so a form sent
+    twice snoozes once.  Raises as `complete` does, and ReminderError for an
+    unknown period.
     """
     workspace = _workspace_of(session, FollowUp, follow_up_id, workspace_id)
+    due_on = session.get_one(FollowUp, follow_up_id).due_on
+    if seen_due_on is not None and due_on != seen_due_on:
+        raise ReminderError(
+            f"follow-up {follow_up_id} is now due {due_on.isoformat()}, not "
+            f"{seen_due_on.isoformat()}; it was moved since the page was loaded"
+        )
     followups.snooze_follow_up(session, workspace, follow_up_id, period, today)
     audit.record(
         session, actor, SNOOZE_ACTION, f"follow_up:{follow_up_id}",

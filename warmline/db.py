@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
 import sqlalchemy as sa
+import structlog
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = structlog.get_logger(__name__)
 
 ID_CHUNK = 500
 """Ids per IN list, so that a long list becomes several statements, each well
@@ -109,3 +113,36 @@ def insert_for(session: Session, model: type[Any]) -> postgresql.Insert | sqlite
     raise NotImplementedError(
         f"database {dialect!r} is not supported; use SQLite or PostgreSQL"
     )
+
+
+ATTEMPTS = 3
+"""How many times `retrying` runs a transaction that PostgreSQL aborts."""
+
+RETRIED_STATES = {"40P01", "40001"}
+"""Deadlock detected, and serialization failure."""
+
+
+def retrying(
+    run: Callable[[], T], action: str, rollback: Callable[[], None] | None = None
+) -> T:
+    """Call `run`, a whole transaction, again when PostgreSQL aborts it.
+
+    PostgreSQL aborts one of two transactions that wait for each other's
+    row locks (SQLSTATE 40P01), and it may abort a serializable one (40001).
+    Running the aborted one again from the start then succeeds.  `rollback` ends the
+    aborted transaction first when `run` does not.  `action` names the work
+    in the log line of each retry.  Other errors, and an abort of the last
+    of ATTEMPTS tries, are raised.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return run()
+        except DBAPIError as error:
+            if rollback is not None:
+                rollback()
+            state = getattr(error.orig, "sqlstate", None)
+            if state not in RETRIED_STATES or attempt == ATTEMPTS:
+                raise
+            log.warning("transaction aborted, retrying", action=action,
+                        sqlstate=state, attempt=attempt)  # fmt: skip
+    raise AssertionError("unreachable: the last attempt returns or raises")

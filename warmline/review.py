@@ -250,8 +250,8 @@ def decide(
     # this one's touchpoints and sources, against the order that
     # touch_counts.lock_activities describes.  So a sync of one of those
     # activities may still deadlock with it, and PostgreSQL aborts one.
-    # The site runs an aborted decision again (web.transactions); the
-    # command line reports the error.
+    # The site and the command line run an aborted decision again
+    # (warmline.db.retrying).
     return Outcome(touchpoints, lessons, teacher.rematch_learned(lessons))
 
 

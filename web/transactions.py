@@ -1,11 +1,10 @@
 """Write transactions of the site, run again when PostgreSQL aborts them.
 
-PostgreSQL aborts one of two transactions that wait for each other's row
-locks (SQLSTATE 40P01, deadlock detected) and may abort a serializable one
-(40001).  Running the aborted one again from the start then succeeds.  The
-write paths lock activities before touchpoints and sources, as a sync does,
-but a review decision then rematches what it learned and locks other
-activities late, so a decision and a sync can still meet that way.
+The write paths lock activities before touchpoints and sources, as a sync
+does, but a review decision then rematches what it learned and locks
+other activities late, so a decision and a sync can still deadlock.
+PostgreSQL then aborts one of them, and `warmline.db.retrying` runs it
+again.
 """
 
 from __future__ import annotations
@@ -13,37 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-import structlog
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-log = structlog.get_logger(__name__)
+from warmline.db import retrying
 
 T = TypeVar("T")
 
-ATTEMPTS = 3
-RETRIED_STATES = {"40P01", "40001"}
-"""Deadlock detected, and serialization failure."""
-
 
 def commit_retrying(db: Session, work: Callable[[], T], action: str) -> T:
-    """Run `work` in `db`'s transaction and commit, up to ATTEMPTS times.
+    """Run `work` in `db`'s transaction and commit it, again after an abort.
 
     After an abort the transaction is rolled back and `work` runs again on
-    what other transactions have committed since.  `action` names it
-    in the log line of each retry.  Other errors are raised as they are.
+    what other transactions have committed since (see warmline.db.retrying).
     """
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            result = work()
-            db.commit()
-        except DBAPIError as error:
-            db.rollback()
-            state = getattr(error.orig, "sqlstate", None)
-            if state not in RETRIED_STATES or attempt == ATTEMPTS:
-                raise
-            log.warning("transaction aborted, retrying", action=action,
-                        sqlstate=state, attempt=attempt)  # fmt: skip
-            continue
+
+    def run() -> T:
+        result = work()
+        db.commit()
         return result
-    raise AssertionError("unreachable: the last attempt returns or raises")
+
+    return retrying(run, action, db.rollback)

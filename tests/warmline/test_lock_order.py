@@ -16,14 +16,16 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.warmline import summary_support as support
 from tests.warmline.test_privacy import source_id
+from warmline.cli import main
 from warmline.matching import rematch_activities
-from warmline.models import Activity, ReferralSource, Touchpoint
+from warmline.models import Activity, ReferralSource, Touchpoint, TouchpointStatus
 from warmline.web_models import DecisionAction
 from warmline.workspaces import get_or_create_workspace
 
@@ -159,3 +161,43 @@ def test_activity_locked_first(postgres_sessions, tmp_path, write):
 
     assert not touchpoints_locked
     assert not sources_locked
+
+
+def test_cli_decision_retried_after_deadlock(postgres_sessions, database_url, tmp_path):
+    """A decision that PostgreSQL aborts in a deadlock is run again.
+
+    Another transaction locks the sources, the decision locks the activity
+    and waits for the sources, and the other then asks for the activity.
+    The other checks for deadlocks later, so PostgreSQL aborts the decision.
+    """
+    sessions = postgres_sessions
+    support.synced(sessions, tmp_path)
+    touchpoint_id = support.confirmed_of(sessions, "m2@riverside-fm.example")
+    engine = sessions.kw["bind"]
+    activity_id = activity_of(sessions, touchpoint_id)
+    results = []
+
+    def reject() -> None:
+        arguments = ["--database", database_url, "review", "reject", str(touchpoint_id)]
+        results.append(CliRunner().invoke(main, arguments))
+
+    with engine.connect() as other:
+        other.begin()
+        other.execute(sa.text("SET LOCAL deadlock_timeout = '10s'"))
+        other.execute(select(ReferralSource.id).with_for_update()).all()
+        decision = threading.Thread(target=reject)
+        decision.start()
+        wait_for_lock_wait(engine, time.monotonic())
+        # Closes the cycle; the decision is aborted after its own
+        # deadlock_timeout (1 s by default), and this lock is then granted.
+        other.execute(
+            select(Activity.id).where(Activity.id == activity_id).with_for_update()
+        ).all()
+        other.rollback()
+    decision.join(WAIT_SECONDS)
+
+    assert not decision.is_alive()
+    assert [result.exit_code for result in results] == [0], results[0].output
+    with sessions() as session:
+        status = session.get_one(Touchpoint, touchpoint_id).status
+    assert status is TouchpointStatus.REJECTED

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from warmline import audit, review, staff, suggestions
 from warmline.cli.app import AppContext, main, pass_app, user_errors
 from warmline.cli.sources_commands import sources_group
+from warmline.db import retrying
 from warmline.matching import RematchReport, count_activities, rematch_workspace
 from warmline.models import SourceKind, Workspace
 from warmline.web_models import DecisionAction
@@ -103,9 +104,11 @@ def _decide_command(action: DecisionAction, verb: str) -> Callable[..., None]:
     def command(
         app: AppContext, touchpoint_ids: tuple[int, ...], as_staff: str | None
     ) -> None:
-        with _deciding(app, as_staff) as (session, _workspace, actor):
-            outcome = review.decide(session, actor, touchpoint_ids, action, _now())
-        _print_outcome(verb, outcome)
+        def run() -> review.Outcome:
+            with _deciding(app, as_staff) as (session, _workspace, actor):
+                return review.decide(session, actor, touchpoint_ids, action, _now())
+
+        _print_outcome(verb, retrying(run, "review.decide"))
 
     return command
 
@@ -151,20 +154,23 @@ def review_reassign(
     as_staff: str | None,
 ) -> None:
     """Link an activity to another practice or person instead."""
-    with _deciding(app, as_staff) as (session, workspace, actor):
-        target = review.find_source(
-            session, workspace.id, practice, SourceKind.PRACTICE
-        )
-        person_id = None
-        if person is not None:
-            chosen = review.find_source(
-                session, workspace.id, person, practice_id=target.id
+
+    def run() -> review.Outcome:
+        with _deciding(app, as_staff) as (session, workspace, actor):
+            target = review.find_source(
+                session, workspace.id, practice, SourceKind.PRACTICE
             )
-            person_id = chosen.id
-        outcome = review.reassign(
-            session, actor, touchpoint_id, target.id, person_id, _now()
-        )
-    _print_outcome("reassigned; now", outcome)
+            person_id = None
+            if person is not None:
+                chosen = review.find_source(
+                    session, workspace.id, person, practice_id=target.id
+                )
+                person_id = chosen.id
+            return review.reassign(
+                session, actor, touchpoint_id, target.id, person_id, _now()
+            )
+
+    _print_outcome("reassigned; now", retrying(run, "review.reassign"))
 
 
 @main.command("rematch")

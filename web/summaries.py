@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from warmline.kept_results import Kept, KeptResults
-from warmline.models import TouchpointStatus, Workspace
+from warmline.models import StaffMember, TouchpointStatus, Workspace
 from warmline.remind.cold import ColdRow, cold_rows
 from warmline.review import review_count
 from web.charts import BarChart
@@ -191,6 +192,17 @@ def find_sources(
     return sources_by_id(db, workspace_id, ids[offset : offset + limit], now)
 
 
+def reader_dates(db: Session, workspace_id: int, now: dt.datetime) -> set[dt.date]:
+    """Return the dates of `now` in the time zones of the workspace's staff,
+    and in UTC, the zone of users who are no staff member."""
+    zones = db.scalars(
+        select(StaffMember.timezone)
+        .where(StaffMember.workspace_id == workspace_id)
+        .distinct()
+    )
+    return {now.date(), *(now.astimezone(ZoneInfo(zone)).date() for zone in zones)}
+
+
 def prime_in_background(
     kept: KeptResults,
     sessions: sessionmaker[Session],
@@ -220,12 +232,11 @@ def prime_in_background(
                     kept_weekly_chart(kept, db, workspace.id, now)
                     kept_listing_order(kept, db, workspace.id, now)
                     kept_source_facets(kept, db, workspace, now)
-                    # For readers in UTC; other time zones compute theirs.
-                    today = now.date()
-                    kept_follow_ups_due(
-                        kept, db, workspace.id, now, today, follow_ups_shown
-                    )
-                    kept_open_loops(kept, db, workspace.id, now, today, loops_shown)
+                    for today in reader_dates(db, workspace.id, now):
+                        kept_follow_ups_due(
+                            kept, db, workspace.id, now, today, follow_ups_shown
+                        )
+                        kept_open_loops(kept, db, workspace.id, now, today, loops_shown)
         except SQLAlchemyError as error:
             log.warning("priming the kept figures failed", error=type(error).__name__)
 

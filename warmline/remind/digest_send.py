@@ -44,8 +44,9 @@ from warmline.remind.digest import (
 )
 from warmline.remind.errors import ReminderError
 from warmline.remind.snooze_links import LINK_LIFETIME
-from warmline.reminder_models import DigestSend, WorkspaceSecret
+from warmline.reminder_models import DigestSend
 from warmline.secrets import SecretBox
+from warmline.workspace_secrets import read_secret, write_secret
 from warmline.workspaces import get_or_create_workspace, workspace_settings
 
 log = structlog.get_logger(__name__)
@@ -97,30 +98,14 @@ def smtp_config(settings: Mapping[str, Any], password: str | None) -> SmtpConfig
 def stored_smtp_password(
     session: Session, workspace: Workspace, box: SecretBox
 ) -> str | None:
-    token = session.scalar(
-        select(WorkspaceSecret.token).where(
-            WorkspaceSecret.workspace_id == workspace.id,
-            WorkspaceSecret.name == SMTP_PASSWORD_SECRET,
-        )
-    )
-    return None if token is None else box.decrypt(token)
+    return read_secret(session, workspace, box, SMTP_PASSWORD_SECRET)
 
 
 def store_smtp_password(
     session: Session, workspace: Workspace, box: SecretBox, password: str
 ) -> None:
     """Store the SMTP password encrypted with the workspace's secret keys."""
-    secret = session.scalar(
-        select(WorkspaceSecret).where(
-            WorkspaceSecret.workspace_id == workspace.id,
-            WorkspaceSecret.name == SMTP_PASSWORD_SECRET,
-        )
-    )
-    if secret is None:
-        secret = WorkspaceSecret(workspace_id=workspace.id, name=SMTP_PASSWORD_SECRET)
-        session.add(secret)
-    secret.token = box.encrypt(password)
-    secret.updated_at = dt.datetime.now(dt.UTC)
+    write_secret(session, workspace, box, SMTP_PASSWORD_SECRET, password)
 
 
 def send_digests(

@@ -20,14 +20,13 @@ from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warmline.models import Workspace
 from warmline.remind.drafts import Draft, draft_facts, template_draft
 from warmline.remind.errors import ReminderError
-from warmline.reminder_models import WorkspaceSecret
 from warmline.secrets import SecretBox
+from warmline.workspace_secrets import read_secret, write_secret
 from warmline.workspaces import workspace_settings
 
 log = structlog.get_logger(__name__)
@@ -147,30 +146,14 @@ def stored_api_key(
     session: Session, workspace: Workspace, box: SecretBox
 ) -> str | None:
     """Return the decrypted API key of the rewrite endpoint, or None."""
-    token = session.scalar(
-        select(WorkspaceSecret.token).where(
-            WorkspaceSecret.workspace_id == workspace.id,
-            WorkspaceSecret.name == API_KEY_SECRET,
-        )
-    )
-    return None if token is None else box.decrypt(token)
+    return read_secret(session, workspace, box, API_KEY_SECRET)
 
 
 def store_api_key(
     session: Session, workspace: Workspace, box: SecretBox, api_key: str
 ) -> None:
     """Store the rewrite endpoint's API key encrypted with the secret keys."""
-    secret = session.scalar(
-        select(WorkspaceSecret).where(
-            WorkspaceSecret.workspace_id == workspace.id,
-            WorkspaceSecret.name == API_KEY_SECRET,
-        )
-    )
-    if secret is None:
-        secret = WorkspaceSecret(workspace_id=workspace.id, name=API_KEY_SECRET)
-        session.add(secret)
-    secret.token = box.encrypt(api_key)
-    secret.updated_at = dt.datetime.now(dt.UTC)
+    write_secret(session, workspace, box, API_KEY_SECRET, api_key)
 
 
 def prepare_draft(

@@ -24,6 +24,9 @@ from warmline.schema import Base
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(__file__).parent.parent / "examples"
+MISSING_ID = 2_000_000_000
+"""An id that names no row: the databases keep their sequences between
+tests, so a small id such as 999 may exist by the time a test runs."""
 POSTGRES_ADMIN_URL = os.environ.get(
     "WARMLINE_TEST_POSTGRES_URL",
     "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import warmline.cli.privacy_commands  # noqa: F401  (adds its commands to main)
+from tests.conftest import MISSING_ID
 from tests.warmline.test_audit import clear_audit_log as clear_audit_log  # noqa: F401
 from warmline import privacy
 from warmline.accounts import add_file_account
@@ -220,8 +221,10 @@ def test_purge_rejects_shared_credential(sessions, tmp_path):
 def test_remove_unknown_account(sessions, tmp_path):
     set_up(sessions, tmp_path)
 
-    with pytest.raises(privacy.PrivacyError, match="no account with id 999"):
-        remove_account(sessions, 999, purge=True)
+    with pytest.raises(
+        privacy.PrivacyError, match=f"no account with id {MISSING_ID}"
+    ):
+        remove_account(sessions, MISSING_ID, purge=True)
 
 
 def test_revoke_runs_registered_revoker(monkeypatch):
@@ -390,9 +393,9 @@ def test_remove_unknown_source(sessions, tmp_path):
     with sessions.begin() as session:
         workspace = get_or_create_workspace(session, "default")
         with pytest.raises(
-            privacy.PrivacyError, match="no referral source with id 999"
+            privacy.PrivacyError, match=f"no referral source with id {MISSING_ID}"
         ):
-            privacy.remove_source(session, workspace, 999,
+            privacy.remove_source(session, workspace, MISSING_ID,
                                   touchpoints=privacy.TouchpointHandling.DELETE, actor=ACTOR)  # fmt: skip
 
 
@@ -556,7 +559,9 @@ def test_cli_accounts_remove(database_url, sessions, tmp_path):
         database_url, "accounts", "remove", str(sam), "--purge", input="n\n"
     )
     purged = invoke(database_url, "accounts", "remove", str(sam), "--purge", "--yes")
-    missing = invoke(database_url, "accounts", "remove", "999", "--purge", "--yes")
+    missing = invoke(
+        database_url, "accounts", "remove", str(MISSING_ID), "--purge", "--yes"
+    )
 
     assert disabled.exit_code == 0, disabled.output
     assert f"account {amy} disabled" in disabled.output
@@ -564,7 +569,7 @@ def test_cli_accounts_remove(database_url, sessions, tmp_path):
     assert purged.exit_code == 0, purged.output
     assert "2 sighting(s), 1 activit(ies)" in purged.output
     assert missing.exit_code == 1
-    assert "no account with id 999" in missing.output
+    assert f"no account with id {MISSING_ID}" in missing.output
     assert [action for action, _target in actions(sessions)] == [
         "account.disable",
         "account.purge",

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from tests.conftest import MISSING_ID
 from tests.reminders.factories import World
 from warmline import remind as service
 from warmline.models import FollowUp, FollowUpStatus, Referral
@@ -197,8 +198,10 @@ def test_snooze_and_errors(world):
         service.snooze_follow_up(
             world.session, world.workspace, created.follow_up_id, "2w", AS_OF.date()
         )
-    with pytest.raises(service.ReminderError, match="no follow-up with id 999"):
-        service.complete_follow_up(world.session, world.workspace, 999, AS_OF)
+    with pytest.raises(
+        service.ReminderError, match=f"no follow-up with id {MISSING_ID}"
+    ):
+        service.complete_follow_up(world.session, world.workspace, MISSING_ID, AS_OF)
 
 
 def test_close_referral_by_hand(world):
@@ -212,8 +215,10 @@ def test_close_referral_by_hand(world):
         service.ReminderError, match="already closed at 2026-12-01 00:00 UTC"
     ):
         service.close_referral(world.session, world.workspace, referral.id, AS_OF)
-    with pytest.raises(service.ReminderError, match="no referral with id 999"):
-        service.close_referral(world.session, world.workspace, 999, AS_OF)
+    with pytest.raises(
+        service.ReminderError, match=f"no referral with id {MISSING_ID}"
+    ):
+        service.close_referral(world.session, world.workspace, MISSING_ID, AS_OF)
 
 
 def test_schema_allows_one_open_follow_up_per_reason(world):

@@ -14,6 +14,7 @@ from tests.worker.conftest import producer
 from warmline.models import FollowUp, StaffMember, Workspace
 from warmline.reminder_models import DigestSend
 from warmline.worker import RUN_REMINDERS, SEND_DIGEST
+from warmline.worker.app import WarmlineCelery
 from warmline.workspaces import set_workspace_setting
 
 SAM = "sam.ortiz@brookside-pt.example"
@@ -39,18 +40,23 @@ def cold_clinic(sessions, smtp):
         return world.workspace.id, sam.id
 
 
+def started_worker(broker, database_url: str, start_worker) -> WarmlineCelery:
+    """Start one worker on `broker` and return a client of it."""
+    environment = {
+        **broker.environment(),
+        "WARMLINE_DATABASE_URL": database_url,
+        "WARMLINE_SMTP_PASSWORD": PASSWORD,
+    }
+    start_worker("w1", environment, "--pool=solo")
+    return producer(environment)
+
+
 def test_reminders_then_digest_through_worker(
     redis_broker, worker_database_url, worker_sessions, start_worker, tmp_path
 ):
     with running_smtp_server(tmp_path) as smtp:
         workspace_id, sam_id = cold_clinic(worker_sessions, smtp)
-        environment = {
-            **redis_broker.environment(),
-            "WARMLINE_DATABASE_URL": worker_database_url,
-            "WARMLINE_SMTP_PASSWORD": PASSWORD,
-        }
-        start_worker("w1", environment, "--pool=solo")
-        app = producer(environment)
+        app = started_worker(redis_broker, worker_database_url, start_worker)
         with worker_sessions() as session:
             zone = session.get_one(StaffMember, sam_id).timezone
         today = dt.datetime.now(zoneinfo.ZoneInfo(zone)).date().isoformat()
@@ -86,13 +92,7 @@ def test_digest_time_schedules_through_worker(
 ):
     with running_smtp_server(tmp_path) as smtp:
         workspace_id, sam_id = cold_clinic(worker_sessions, smtp)
-        environment = {
-            **redis_broker.environment(),
-            "WARMLINE_DATABASE_URL": worker_database_url,
-            "WARMLINE_SMTP_PASSWORD": PASSWORD,
-        }
-        start_worker("w1", environment, "--pool=solo")
-        app = producer(environment)
+        app = started_worker(redis_broker, worker_database_url, start_worker)
         with worker_sessions() as session:
             zone = zoneinfo.ZoneInfo(session.get_one(StaffMember, sam_id).timezone)
         app.send_task(RUN_REMINDERS, args=(workspace_id,)).get(timeout=60)

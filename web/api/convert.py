@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from warmline.models import ReferralSource
 from warmline.web_models import SourceUpload
 from web.api import schemas
 from web.services.accounts import AccountOverview
 from web.services.imports import Preview
 from web.services.sources import Health, SourceSummary
+from web.services.tasks import FollowUpRow, LoopRow
 from web.services.touchpoints import TouchpointView
 
 
@@ -130,4 +133,33 @@ def upload_out(upload: SourceUpload, preview: Preview | None) -> schemas.UploadO
             for row in (preview.rows if preview is not None else [])
         ],
         summary=summary,
+    )
+
+
+def follow_up_out(row: FollowUpRow, today: dt.date) -> schemas.FollowUpOut:
+    return schemas.FollowUpOut(
+        id=row.id,
+        due_on=row.due_on,
+        overdue_days=row.overdue_days(today),
+        reason=row.reason,
+        note=row.note,
+        source_id=row.source_id,
+        source=row.source_name,
+        practice=row.practice_name,
+        staff_member_id=row.staff_member_id,
+        staff_email=row.staff_email,
+    )
+
+
+def loop_out(row: LoopRow, today: dt.date) -> schemas.LoopOut:
+    return schemas.LoopOut(
+        referral_id=row.referral_id,
+        received_on=row.received_on,
+        count=row.count,
+        external_ref=row.external_ref,
+        source_id=row.source_id,
+        source=row.source_name,
+        practice=row.practice_name,
+        due_on=row.due_on,
+        overdue_days=row.overdue_days(today),
     )

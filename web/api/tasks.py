@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from web.api import schemas
+from web.api.convert import follow_up_out, loop_out
 from web.auth import ApiUser, Db
 from web.pages.common import RowId
 from web.pages.tasks import local_today, perform
@@ -39,22 +40,7 @@ def api_follow_ups(
         return schemas.FollowUpsOut(total=0, follow_ups=[])
     due = tasks.follow_ups_due(db, principal.workspace_id, today, limit, staff_id)
     return schemas.FollowUpsOut(
-        total=due.total,
-        follow_ups=[
-            schemas.FollowUpOut(
-                id=row.id,
-                due_on=row.due_on,
-                overdue_days=row.overdue_days(today),
-                reason=row.reason,
-                note=row.note,
-                source_id=row.source_id,
-                source=row.source_name,
-                practice=row.practice_name,
-                staff_member_id=row.staff_member_id,
-                staff_email=row.staff_email,
-            )
-            for row in due.shown
-        ],
+        total=due.total, follow_ups=[follow_up_out(row, today) for row in due.shown]
     )
 
 
@@ -94,20 +80,7 @@ def api_loops(
     return schemas.LoopsOut(
         total=loops.total,
         overdue=loops.overdue,
-        loops=[
-            schemas.LoopOut(
-                referral_id=row.referral_id,
-                received_on=row.received_on,
-                count=row.count,
-                external_ref=row.external_ref,
-                source_id=row.source_id,
-                source=row.source_name,
-                practice=row.practice_name,
-                due_on=row.due_on,
-                overdue_days=row.overdue_days(today),
-            )
-            for row in loops.shown
-        ],
+        loops=[loop_out(row, today) for row in loops.shown],
     )
 
 

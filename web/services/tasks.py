@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
@@ -287,9 +287,12 @@ def _workspace_of(
     row_id: int,
     workspace_id: int,
 ) -> Workspace:
-    found = session.scalar(
-        select(model.id).where(model.id == row_id, model.workspace_id == workspace_id)
-    )
-    if found is None:
+    """Return the workspace after checking that row `row_id` of `model` is in it.
+
+    The row stays in the session, so the action that follows reads it from
+    there rather than with another query.
+    """
+    row = cast("FollowUp | Referral | None", session.get(model, row_id))
+    if row is None or row.workspace_id != workspace_id:
         raise TaskNotFoundError(row_id)
     return session.get_one(Workspace, workspace_id)

@@ -167,7 +167,7 @@ def test_cli_decision_retried_after_deadlock(postgres_sessions, database_url, tm
     """A decision that PostgreSQL aborts in a deadlock is run again.
 
     Another transaction locks the sources, the decision locks the activity
-    and waits for the sources, and the other then asks for the activity.
+    and waits for the sources, and the other then requests the activity.
     The other checks for deadlocks later, so PostgreSQL aborts the decision.
     """
     sessions = postgres_sessions

@@ -2,7 +2,7 @@
 
 The test builds a real deadlock: another transaction locks the practice's
 row, the decision locks the activity and then waits for the practice (to
-refresh its last touch), and the other transaction then asks for the
+refresh its last touch), and the other transaction then requests the
 activity.  The other transaction waits longer before checking for
 deadlocks, so PostgreSQL aborts the decision.  Row locks exist on
 PostgreSQL only.

@@ -241,8 +241,8 @@ def test_patient_column_rejects_referral_file(admin_client, clinic, sessions):
     assert "was not stored" in response.text
     assert "patient data" in response.text
     with sessions() as session:
-        kept = session.scalars(select(SourceUpload.content)).all()
-    assert not any("patient_name" in text for text in kept)
+        contents = session.scalars(select(SourceUpload.content)).all()
+    assert not any("patient_name" in text for text in contents)
     assert referral_total(sessions) == before
 
 

@@ -3,8 +3,8 @@ and on tier (referrals in the last 365 days).
 
 In the clinic fixture, Alpha Family Medicine (cadence 14 days) and its
 provider Alpha Lopez were last touched 20 days before the fake clock's
-1 December 2026, so both are going cold; Alpha Orthopedics and its provider
-Alpha Weiss were never touched, and Weiss sent 2 referrals.
+1 December 2026, so both are going cold.  Alpha Orthopedics and its
+provider Alpha Weiss were never touched, and Weiss sent 2 referrals.
 """
 
 from __future__ import annotations

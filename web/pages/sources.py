@@ -58,10 +58,10 @@ def sources_page(
     )
     now = web_state(request).config.clock()
     offset = (page - 1) * PAGE_SIZE
-    kept = web_state(request).kept
+    kept_results = web_state(request).kept
     settings = workspace_settings(db, principal.workspace_id)
     found = find_sources(
-        kept, db, principal.workspace_id, search, now, PAGE_SIZE + 1, offset
+        kept_results, db, principal.workspace_id, search, now, PAGE_SIZE + 1, offset
     )
     context = {
         "sources": found[:PAGE_SIZE],

@@ -33,12 +33,12 @@ def local_today(request: Request, principal: Principal) -> dt.date:
 
 
 @contextlib.contextmanager
-def task_errors(what: str) -> Iterator[None]:
+def task_errors(row_kind: str) -> Iterator[None]:
     """Turn a task action's errors into 404 (not in the workspace) and 409 (closed)."""
     try:
         yield
     except tasks.TaskNotFoundError:
-        raise not_found(what) from None
+        raise not_found(row_kind) from None
     except ReminderError as error:
         raise HTTPException(409, f"{error}.") from None
 
